@@ -1,0 +1,213 @@
+"""FundGuard command line: a thin layer over the services (Typer + Rich)."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table as RichTable
+
+from fundguard.config import get_settings
+from fundguard.errors import FundGuardError
+
+app = typer.Typer(
+    help="FundGuard 医保基金智能监管系统：数据导入、合成城市、智能审核、大数据筛查与监管工作流。",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode="rich",
+)
+console = Console()
+if not console.is_terminal:  # logs and CI: wide enough for the Chinese tables
+    console = Console(width=160)
+
+DbOption = typer.Option(None, "--db", help="分析库文件（默认：配置的数据目录下的 fundguard.duckdb）")
+
+
+def _open(db: Optional[Path]):
+    from fundguard.store.db import connect
+
+    return connect(db, settings=get_settings())
+
+
+def show(table) -> None:
+    """Render a reports.summary.Table with Rich."""
+    out = RichTable(title=table.title, title_justify="left")
+    for col in table.columns:
+        out.add_column(col, overflow="fold")
+    for row in table.rows:
+        out.add_row(*[f"{v:,}" if isinstance(v, int) else str(v) for v in row])
+    console.print(out)
+
+
+def _progress() -> Progress:
+    return Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>5.1f}%"),
+                    TimeElapsedColumn(), console=console, transient=False)
+
+
+@app.command()
+def synth(
+    persons: int = typer.Option(20_000, "--persons", min=100, help="参保人数"),
+    seed: int = typer.Option(42, "--seed", help="随机种子：相同种子生成完全相同的数据"),
+    out: Path = typer.Option(..., "--out", help="输出目录"),
+    fmt: str = typer.Option("parquet", "--format", help="输出格式：parquet 或 csv"),
+    violation_rate: float = typer.Option(0.02, "--violation-rate", min=0.0, max=0.5,
+                                         help="每类违规在可注入就诊中的比例（0 为无违规的干净城市）"),
+    year: int = typer.Option(2025, "--year", help="数据年度"),
+):
+    """生成合成城市：国家格式的就诊、结算、费用明细、诊断、手术等表，以及违规标注（ground truth）。"""
+    from fundguard.synth import SynthConfig, generate_city
+
+    if fmt not in ("parquet", "csv"):
+        raise typer.BadParameter("--format 只能是 parquet 或 csv")
+    with _progress() as bar:
+        task = bar.add_task("生成合成城市", total=None)
+
+        def tick(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total, description=f"生成费用明细 {done:,} 行")
+
+        summary = generate_city(SynthConfig(persons=persons, seed=seed, out_dir=out, fmt=fmt,
+                                            violation_rate=violation_rate, year=year), progress=tick)
+    rate = summary.fee_lines / summary.elapsed_s if summary.elapsed_s else 0
+    console.print(f"[green]已生成[/green] {out}：费用明细 {summary.fee_lines:,} 行，用时 {summary.elapsed_s:.1f} 秒"
+                  f"（{rate * 60 / 1e6:.2f} 百万行/分钟）")
+    from fundguard.reports.summary import Table
+
+    show(Table("各表行数", ["表", "行数"], sorted(summary.rows.items())))
+    if summary.schemes:
+        show(Table("注入的违规（ground truth）", ["类型", "条数"], sorted(summary.schemes.items())))
+
+
+def _load(con, directory: Path, force: bool) -> list:
+    from fundguard.ingest.loader import load_dir
+
+    with _progress() as bar:
+        tasks: dict[str, int] = {}
+
+        def on_progress(message: str, fraction: float | None) -> None:
+            if message not in tasks:
+                for previous in tasks.values():  # a new stage means the earlier ones are done
+                    bar.update(previous, completed=1.0)
+                tasks[message] = bar.add_task(message, total=1.0)
+            bar.update(tasks[message], completed=fraction if fraction is not None else 0.0)
+
+        results = load_dir(con, directory, force=force, progress=on_progress,
+                           chunk_rows=get_settings().load_chunk_rows)
+        for task in tasks.values():
+            bar.update(task, completed=1.0)
+        return results
+
+
+@app.command()
+def load(
+    directory: Path = typer.Argument(..., help="数据目录：每表一个文件，命名为 <表名>.csv/.xlsx/.parquet"),
+    db: Optional[Path] = DbOption,
+    force: bool = typer.Option(False, "--force", help="即使文件内容与已导入批次相同也重新处理"),
+):
+    """导入国家格式数据表（CSV：UTF-8/GBK 自动识别，xlsx，Parquet）；坏行进入拒收表，好行照常入库。"""
+    from fundguard.reports import summary
+
+    con = _open(db)
+    try:
+        results = _load(con, directory, force)
+        show(summary.load_batches(con, last=len(results)))
+        rejected = sum(r.rejected for r in results)
+        failed = [r for r in results if r.status == "failed"]
+        if rejected:
+            console.print(f"[yellow]共 {rejected:,} 行被拒收[/yellow]，明细见 `fundguard rejects`（或导出 load_rejects 表）。")
+        for r in failed:
+            console.print(f"[red]导入失败[/red] {r.file}：{r.message}")
+        if failed:
+            raise typer.Exit(code=2)
+    finally:
+        con.close()
+
+
+@app.command()
+def batches(db: Optional[Path] = DbOption, last: int = typer.Option(30, "--last", help="显示最近几个批次")):
+    """列出导入批次：文件、哈希、时间、读入/新增/替换/未变/拒收行数。"""
+    from fundguard.reports import summary
+
+    con = _open(db)
+    try:
+        show(summary.load_batches(con, last=last))
+    finally:
+        con.close()
+
+
+@app.command()
+def rejects(
+    db: Optional[Path] = DbOption,
+    batch: Optional[int] = typer.Option(None, "--batch", help="只看某个批次"),
+    limit: int = typer.Option(50, "--limit", help="最多显示多少条"),
+):
+    """列出被拒收的行：文件、行号、字段、原因（完整原始记录见 load_rejects 表）。"""
+    from fundguard.reports import summary
+
+    con = _open(db)
+    try:
+        show(summary.rejects(con, batch_id=batch, limit=limit))
+    finally:
+        con.close()
+
+
+@app.command()
+def export(
+    table: str = typer.Argument(..., help="表名，如 fee_list_d、load_rejects"),
+    out: Path = typer.Option(..., "--out", help="输出文件：.parquet 或 .csv"),
+    db: Optional[Path] = DbOption,
+):
+    """把分析库中的任意一张表导出为 Parquet（或带 BOM 的 CSV）。"""
+    from fundguard.store.export import export_table
+
+    con = _open(db)
+    try:
+        rows = export_table(con, table, out)
+        console.print(f"已导出 {table}：{rows:,} 行 → {out}")
+    finally:
+        con.close()
+
+
+@app.command()
+def demo(
+    persons: int = typer.Option(5_000, "--persons", min=100, help="合成城市的参保人数"),
+    seed: int = typer.Option(2025, "--seed", help="随机种子"),
+    workdir: Path = typer.Option(Path("data/demo"), "--workdir", help="演示数据与分析库所在目录（每次重建）"),
+):
+    """一键演示：生成合成城市 → 导入分析库 → 打印概况。"""
+    from fundguard.reports import summary
+    from fundguard.store.db import connect
+
+    started = time.perf_counter()
+    if workdir.exists():
+        shutil.rmtree(workdir)
+    city = workdir / "city"
+    console.rule("[bold]1. 生成合成城市")
+    synth(persons=persons, seed=seed, out=city, fmt="parquet", violation_rate=0.02, year=2025)
+    console.rule("[bold]2. 导入分析库")
+    con = connect(workdir / "fundguard.duckdb", settings=get_settings())
+    try:
+        _load(con, city, force=False)
+        show(summary.load_batches(con))
+        console.rule("[bold]3. 城市概况")
+        for table in summary.city_overview(con):
+            show(table)
+    finally:
+        con.close()
+    console.print(f"[green]演示完成[/green]，用时 {time.perf_counter() - started:.1f} 秒。分析库：{workdir / 'fundguard.duckdb'}")
+
+
+def main() -> None:
+    try:
+        app()
+    except FundGuardError as exc:
+        console.print(f"[red]错误[/red] {exc}")
+        raise SystemExit(2)
+
+
+if __name__ == "__main__":
+    main()
