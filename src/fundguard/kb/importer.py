@@ -122,6 +122,17 @@ def import_file(con: duckdb.DuckDBPyConnection, path: str | Path) -> KbImportRes
         raise KbImportError(f"知识库文件不存在：{path}")
     records, rejected, kind = read_records(path)
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    return _store_records(con, records, rejected, kind, path.name, str(path.resolve()), digest)
+
+
+def import_points(con: duckdb.DuckDBPyConnection, points: list[dict], name: str = "inline") -> KbImportResult:
+    """Import knowledge points given as dicts in the JSON shape (golden cases, the API)."""
+    records, rejected = records_from_json(Path(name), points, "builtin")
+    digest = hashlib.sha256(json.dumps(points, ensure_ascii=False, default=str).encode()).hexdigest()
+    return _store_records(con, records, rejected, "builtin", name, name, digest)
+
+
+def _store_records(con, records, rejected, kind, file_name, file_path, digest) -> KbImportResult:
     import_id = con.execute("SELECT nextval('seq_kb_import')").fetchone()[0]
     store = KbStore.read(con)
     new, merged = store.merge(records, import_id)
@@ -131,13 +142,13 @@ def import_file(con: duckdb.DuckDBPyConnection, path: str | Path) -> KbImportRes
         store.write(con)
         con.execute(
             "INSERT INTO kb_imports VALUES (?, ?, ?, ?, ?, now()::TIMESTAMP, ?, ?, ?, ?, ?)",
-            [import_id, path.name, str(path.resolve()), digest, kind, len(records) + len(rejected), new, merged,
+            [import_id, file_name, file_path, digest, kind, len(records) + len(rejected), new, merged,
              len(rejected), "; ".join(f"第{r}条：{m}" for r, m in rejected[:20])])
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")
         raise
-    return KbImportResult(import_id, path.name, len(records) + len(rejected), new, merged, rejected, superseded)
+    return KbImportResult(import_id, file_name, len(records) + len(rejected), new, merged, rejected, superseded)
 
 
 POINT_COLUMNS = ("kp_id", "rule_class", "gz_code", "level1", "level2", "item_name", "constraint_text",

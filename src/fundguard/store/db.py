@@ -68,9 +68,11 @@ def init_schema(con: duckdb.DuckDBPyConnection) -> None:
     """Create missing tables and add columns a newer version declares (never drops anything)."""
     for ddl in BOOKKEEPING_DDL:
         con.execute(ddl)
+    from fundguard.engine.schema import init_engine_schema
     from fundguard.kb.schema import init_kb_schema
 
     init_kb_schema(con)
+    init_engine_schema(con)
     for spec in ALL_TABLES:
         con.execute(table_ddl(spec))
         existing = {r[0] for r in con.execute(

@@ -1,0 +1,105 @@
+"""Engine adapters: where the working set is built and rule SQL runs. The rules are the same for all."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from fundguard.engine import sqltools
+from fundguard.engine.workset import WORKSET
+
+
+class DuckDBEngine:
+    """The embedded default: the working set as temp tables next to the store's tables."""
+
+    name = "duckdb"
+    dialect = "duckdb"
+
+    def __init__(self, con: duckdb.DuckDBPyConnection):
+        self.con = con
+
+    def prepare(self) -> None:
+        for name, select in WORKSET:
+            self.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {select}")
+
+    def fetch(self, sql: str) -> pa.Table:
+        return self.con.sql(sql).to_arrow_table()
+
+    def close(self) -> None:
+        for name, _ in WORKSET:
+            self.con.execute(f"DROP TABLE IF EXISTS {name}")
+
+
+def java_available() -> bool:
+    return shutil.which("java") is not None or bool(os.environ.get("JAVA_HOME"))
+
+
+_SPARK = None
+
+
+def spark_session():
+    """One local Spark session per process (starting one costs seconds)."""
+    global _SPARK
+    if _SPARK is None:
+        from pyspark.sql import SparkSession
+
+        _SPARK = (SparkSession.builder.master("local[2]").appName("fundguard")
+                  .config("spark.sql.shuffle.partitions", "4").config("spark.ui.enabled", "false")
+                  .config("spark.ui.showConsoleProgress", "false").config("spark.sql.session.timeZone", "UTC")
+                  .config("spark.driver.memory", os.environ.get("FUNDGUARD_SPARK_MEMORY", "4g"))
+                  .config("spark.sql.ansi.enabled", "false").getOrCreate())
+        _SPARK.sparkContext.setLogLevel("ERROR")
+    return _SPARK
+
+
+class SparkEngine:
+    """Scale-out path: the same rule SQL transpiled by sqlglot and run on PySpark (local or cluster).
+
+    Base tables come as Parquet files (``<dir>/<table>.parquet``); ``from_store`` exports them from a
+    DuckDB store first.
+    """
+
+    name = "spark"
+    dialect = "spark"
+
+    def __init__(self, parquet_dir: Path, spark=None):
+        self.spark = spark or spark_session()
+        self.views: list[str] = []
+        for path in sorted(Path(parquet_dir).glob("*.parquet")):
+            self.spark.read.parquet(str(path)).createOrReplaceTempView(path.stem)
+            self.views.append(path.stem)
+        self._tmp: tempfile.TemporaryDirectory | None = None
+
+    @classmethod
+    def from_store(cls, con: duckdb.DuckDBPyConnection, spark=None) -> "SparkEngine":
+        tmp = tempfile.TemporaryDirectory(prefix="fg-spark-")
+        tables = [r[0] for r in con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' "
+            "AND table_type = 'BASE TABLE'").fetchall()]
+        for table in tables:
+            con.execute(f"COPY (SELECT * FROM {table}) TO '{Path(tmp.name) / table}.parquet' (FORMAT parquet)")
+        engine = cls(Path(tmp.name), spark)
+        engine._tmp = tmp
+        return engine
+
+    def prepare(self) -> None:
+        for name, select in WORKSET:
+            df = self.spark.sql(sqltools.to_dialect(sqltools.parse(select), "spark"))
+            df.cache().createOrReplaceTempView(name)
+
+    def fetch(self, sql: str) -> pa.Table:
+        return self.spark.sql(sql).toArrow()
+
+    def close(self) -> None:
+        for name, _ in WORKSET:
+            self.spark.catalog.dropTempView(name)
+        for name in self.views:
+            self.spark.catalog.dropTempView(name)
+        self.spark.catalog.clearCache()
+        if self._tmp is not None:
+            self._tmp.cleanup()
