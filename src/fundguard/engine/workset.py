@@ -74,6 +74,10 @@ WORKSET: tuple[tuple[str, str], ...] = (
         UNION ALL
         SELECT m.mdtrt_id, m.dscg_maindiag_code, m.dscg_maindiag_name, '1', 'M' FROM mdtrt_d m
         WHERE m.dscg_maindiag_code IS NOT NULL AND coalesce(m.vali_flag, '1') <> '0'"""),
+    ("fg_oprn", """
+        SELECT o.mdtrt_id, o.setl_list_oprn_id, o.oprn_oprt_code, o.oprn_oprt_name, o.main_oprn_flag,
+               o.oprn_oprt_date, CAST(o.oprn_oprt_date AS DATE) AS oprn_date, o.oper_dr_code
+        FROM setl_list_oprn_d o WHERE coalesce(o.vali_flag, '1') <> '0'"""),
     ("fg_kb", """
         SELECT p.*, c.hilist_code, c.role,
                coalesce(p.effective_from, DATE '1900-01-01') AS eff_from,
