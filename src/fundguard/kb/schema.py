@@ -48,10 +48,25 @@ KB_DDL = (
         kp_id VARCHAR, import_id BIGINT, source_kind VARCHAR, file_name VARCHAR, source_row BIGINT,
         source_id VARCHAR, batch VARCHAR, published_at DATE, fields VARCHAR)""",
     # Project knowledge (not national 两库 classes): code relations such as service ↔ included consumable.
+    # rel_type values are listed in RELATION_TYPES.
     """CREATE TABLE IF NOT EXISTS kb_relations (
         rel_type VARCHAR, code_a VARCHAR, code_b VARCHAR, name_a VARCHAR, name_b VARCHAR, value DOUBLE,
         note VARCHAR, source VARCHAR)""",
 )
+
+
+RELATION_TYPES: dict[str, str] = {
+    "service_consumable": "医疗服务项目(code_a)的价格已包含该医用耗材(code_b)，不可另行收费",
+    "bundle_part": "打包项目(code_a)的组成部分(code_b)；value 为打包价（可空，空时取目录限价）",
+    "substitution": "串换对：实际提供的低价项目(code_a)被按高价项目(code_b)收费",
+    "non_medical_goods": "药店不得用医保结算的非医疗商品：编码或编码前缀(code_a)，name_a 为品名",
+    "diag_family": "诊断编码前缀(code_a)属于同一疾病族(code_b)，用于判断“相同或相关诊断”",
+    "planned_cycle": "计划性分次治疗的诊断编码前缀(code_a)（化疗、放疗、透析等），分解住院不计",
+    "diag_gender": "仅见于某一性别(code_b：1 男，2 女)的诊断编码前缀(code_a)",
+    "diag_age": "诊断编码前缀(code_a)只适用于 value 岁以下（note=max）或以上（note=min）的患者",
+    "oprn_gender": "仅用于某一性别(code_b)的手术操作编码前缀(code_a)",
+    "light_diag": "一般不需要住院的轻症诊断编码前缀(code_a)",
+}
 
 
 def init_kb_schema(con) -> None:

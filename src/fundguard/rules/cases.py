@@ -92,6 +92,13 @@ def build_store(given: dict[str, Any], con: duckdb.DuckDBPyConnection | None = N
         result = import_points(con, given["kb"], "golden-case")
         if result.rejected:
             raise ValueError(f"用例知识点无效：{result.rejected}")
+    for rel in given.get("kb_relations", []):
+        cols = ("rel_type", "code_a", "code_b", "name_a", "name_b", "value", "note", "source")
+        unknown = [c for c in rel if c not in cols]
+        if unknown:
+            raise ValueError(f"kb_relations 有未知列：{unknown}")
+        con.execute("INSERT INTO kb_relations VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    [rel.get(c, "golden-case" if c == "source" else None) for c in cols])
     return con
 
 
