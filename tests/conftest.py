@@ -26,3 +26,9 @@ def mini_dir(tmp_path) -> Path:
 
 def rows(con, sql, params=None):
     return con.execute(sql, params or []).fetchall()
+
+
+import os  # noqa: E402
+
+# Golden cases are tiny: one shuffle partition keeps Spark's per-query overhead low.
+os.environ.setdefault("FUNDGUARD_SPARK_PARTITIONS", "1")

@@ -8,10 +8,9 @@ from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table as RichTable
 
+from fundguard.cli.audit import audit, kb_app, rules_app
+from fundguard.cli.common import DbOption, console, open_store, progress_bar, show
 from fundguard.config import get_settings
 from fundguard.errors import FundGuardError
 
@@ -21,32 +20,9 @@ app = typer.Typer(
     add_completion=False,
     rich_markup_mode="rich",
 )
-console = Console()
-if not console.is_terminal:  # logs and CI: wide enough for the Chinese tables
-    console = Console(width=160)
-
-DbOption = typer.Option(None, "--db", help="分析库文件（默认：配置的数据目录下的 fundguard.duckdb）")
-
-
-def _open(db: Optional[Path]):
-    from fundguard.store.db import connect
-
-    return connect(db, settings=get_settings())
-
-
-def show(table) -> None:
-    """Render a reports.summary.Table with Rich."""
-    out = RichTable(title=table.title, title_justify="left")
-    for col in table.columns:
-        out.add_column(col, overflow="fold")
-    for row in table.rows:
-        out.add_row(*[f"{v:,}" if isinstance(v, int) else str(v) for v in row])
-    console.print(out)
-
-
-def _progress() -> Progress:
-    return Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>5.1f}%"),
-                    TimeElapsedColumn(), console=console, transient=False)
+app.add_typer(kb_app, name="kb")
+app.add_typer(rules_app, name="rules")
+app.command()(audit)
 
 
 @app.command()
@@ -64,7 +40,7 @@ def synth(
 
     if fmt not in ("parquet", "csv"):
         raise typer.BadParameter("--format 只能是 parquet 或 csv")
-    with _progress() as bar:
+    with progress_bar() as bar:
         task = bar.add_task("生成合成城市", total=None)
 
         def tick(done: int, total: int) -> None:
@@ -82,10 +58,10 @@ def synth(
         show(Table("注入的违规（ground truth）", ["类型", "条数"], sorted(summary.schemes.items())))
 
 
-def _load(con, directory: Path, force: bool) -> list:
+def load_with_progress(con, directory: Path, force: bool) -> list:
     from fundguard.ingest.loader import load_dir
 
-    with _progress() as bar:
+    with progress_bar() as bar:
         tasks: dict[str, int] = {}
 
         def on_progress(message: str, fraction: float | None) -> None:
@@ -111,9 +87,9 @@ def load(
     """导入国家格式数据表（CSV：UTF-8/GBK 自动识别，xlsx，Parquet）；坏行进入拒收表，好行照常入库。"""
     from fundguard.reports import summary
 
-    con = _open(db)
+    con = open_store(db)
     try:
-        results = _load(con, directory, force)
+        results = load_with_progress(con, directory, force)
         show(summary.load_batches(con, last=len(results)))
         rejected = sum(r.rejected for r in results)
         failed = [r for r in results if r.status == "failed"]
@@ -132,7 +108,7 @@ def batches(db: Optional[Path] = DbOption, last: int = typer.Option(30, "--last"
     """列出导入批次：文件、哈希、时间、读入/新增/替换/未变/拒收行数。"""
     from fundguard.reports import summary
 
-    con = _open(db)
+    con = open_store(db)
     try:
         show(summary.load_batches(con, last=last))
     finally:
@@ -148,7 +124,7 @@ def rejects(
     """列出被拒收的行：文件、行号、字段、原因（完整原始记录见 load_rejects 表）。"""
     from fundguard.reports import summary
 
-    con = _open(db)
+    con = open_store(db)
     try:
         show(summary.rejects(con, batch_id=batch, limit=limit))
     finally:
@@ -164,7 +140,7 @@ def export(
     """把分析库中的任意一张表导出为 Parquet（或带 BOM 的 CSV）。"""
     from fundguard.store.export import export_table
 
-    con = _open(db)
+    con = open_store(db)
     try:
         rows = export_table(con, table, out)
         console.print(f"已导出 {table}：{rows:,} 行 → {out}")
@@ -191,7 +167,7 @@ def demo(
     console.rule("[bold]2. 导入分析库")
     con = connect(workdir / "fundguard.duckdb", settings=get_settings())
     try:
-        _load(con, city, force=False)
+        load_with_progress(con, city, force=False)
         show(summary.load_batches(con))
         console.rule("[bold]3. 城市概况")
         for table in summary.city_overview(con):

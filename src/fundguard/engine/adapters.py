@@ -49,7 +49,7 @@ def spark_session():
         from pyspark.sql import SparkSession
 
         _SPARK = (SparkSession.builder.master("local[2]").appName("fundguard")
-                  .config("spark.sql.shuffle.partitions", "4").config("spark.ui.enabled", "false")
+                  .config("spark.sql.shuffle.partitions", os.environ.get("FUNDGUARD_SPARK_PARTITIONS", "4")).config("spark.ui.enabled", "false")
                   .config("spark.ui.showConsoleProgress", "false").config("spark.sql.session.timeZone", "UTC")
                   .config("spark.driver.memory", os.environ.get("FUNDGUARD_SPARK_MEMORY", "4g"))
                   .config("spark.sql.ansi.enabled", "false").getOrCreate())
@@ -67,20 +67,33 @@ class SparkEngine:
     name = "spark"
     dialect = "spark"
 
-    def __init__(self, parquet_dir: Path, spark=None):
+    def __init__(self, parquet_dir: Path | None = None, spark=None, *, cache: bool = True):
         self.spark = spark or spark_session()
+        self.cache = cache
         self.views: list[str] = []
-        for path in sorted(Path(parquet_dir).glob("*.parquet")):
+        for path in sorted(Path(parquet_dir).glob("*.parquet")) if parquet_dir else []:
             self.spark.read.parquet(str(path)).createOrReplaceTempView(path.stem)
             self.views.append(path.stem)
         self._tmp: tempfile.TemporaryDirectory | None = None
 
     @classmethod
-    def from_store(cls, con: duckdb.DuckDBPyConnection, spark=None) -> "SparkEngine":
-        tmp = tempfile.TemporaryDirectory(prefix="fg-spark-")
+    def from_store(cls, con: duckdb.DuckDBPyConnection, spark=None, *, small: bool = False) -> "SparkEngine":
+        """Hand the store's tables to Spark: via Parquet files, or (``small``) straight from Arrow in memory."""
         tables = [r[0] for r in con.execute(
             "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' "
             "AND table_type = 'BASE TABLE'").fetchall()]
+        if small:
+            engine = cls(None, spark, cache=False)
+            for table in tables:
+                cols = con.execute("SELECT column_name, data_type FROM information_schema.columns "
+                                   "WHERE table_name = ? ORDER BY ordinal_position", [table]).fetchall()
+                select = ", ".join(f'CAST("{c}" AS VARCHAR) AS "{c}"' if t.startswith("U") else f'"{c}"'
+                                   for c, t in cols)  # Spark has no unsigned integers
+                arrow = con.sql(f"SELECT {select} FROM {table}").to_arrow_table()
+                engine.spark.createDataFrame(arrow).createOrReplaceTempView(table)
+                engine.views.append(table)
+            return engine
+        tmp = tempfile.TemporaryDirectory(prefix="fg-spark-")
         for table in tables:
             con.execute(f"COPY (SELECT * FROM {table}) TO '{Path(tmp.name) / table}.parquet' (FORMAT parquet)")
         engine = cls(Path(tmp.name), spark)
@@ -90,7 +103,7 @@ class SparkEngine:
     def prepare(self) -> None:
         for name, select in WORKSET:
             df = self.spark.sql(sqltools.to_dialect(sqltools.parse(select), "spark"))
-            df.cache().createOrReplaceTempView(name)
+            (df.cache() if self.cache else df).createOrReplaceTempView(name)
 
     def fetch(self, sql: str) -> pa.Table:
         return self.spark.sql(sql).toArrow()
@@ -100,6 +113,7 @@ class SparkEngine:
             self.spark.catalog.dropTempView(name)
         for name in self.views:
             self.spark.catalog.dropTempView(name)
-        self.spark.catalog.clearCache()
+        if self.cache:
+            self.spark.catalog.clearCache()
         if self._tmp is not None:
             self._tmp.cleanup()

@@ -119,7 +119,7 @@ def run_case(rule, case: dict, engine: str = "duckdb") -> CaseResult:
         if engine == "spark":
             from fundguard.engine.adapters import SparkEngine
 
-            engine_obj = SparkEngine.from_store(con)
+            engine_obj = SparkEngine.from_store(con, small=True)
         try:
             run = run_audit(con, rules=[rule], engine=engine, engine_obj=engine_obj,
                             params={rule.rule_id: case.get("params") or {}})
