@@ -124,3 +124,23 @@ def audit(
         con.close()
         if tmp is not None:
             shutil.rmtree(tmp, ignore_errors=True)
+
+
+def evaluate(
+    truth: Path = typer.Option(..., "--truth", help="违规标注文件（合成城市的 ground_truth.parquet/.csv）"),
+    db: Optional[Path] = DbOption,
+    run: Optional[int] = typer.Option(None, "--run", help="审核批次号（默认最近一次）"),
+    sections: str = typer.Option("ABC", "--sections", help="评估哪些部分的违规类型（A 收费、B 支付范围、C 住院与就医行为）"),
+):
+    """用违规标注评估检出质量：按违规类型给出召回率与准确率。"""
+    from fundguard.engine.evaluate import evaluate as run_eval
+
+    con = open_store(db)
+    try:
+        scores = run_eval(con, truth, run_id=run, sections=sections)
+        pct = lambda v: "—" if v is None else f"{v:.1%}"  # noqa: E731
+        show(Table("检出质量（按违规类型）", ["类型", "名称", "标注数", "检出", "召回率", "疑点数", "正确", "属其他类型的真实违规", "准确率"],
+                   [(s.scheme, s.name, s.truth, s.found, pct(s.recall), s.findings, s.correct, s.correct_other,
+                     pct(s.precision)) for s in scores]))
+    finally:
+        con.close()

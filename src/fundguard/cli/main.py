@@ -9,7 +9,7 @@ from typing import Optional
 
 import typer
 
-from fundguard.cli.audit import audit, kb_app, rules_app
+from fundguard.cli.audit import audit, evaluate, kb_app, rules_app
 from fundguard.cli.common import DbOption, console, open_store, progress_bar, show
 from fundguard.config import get_settings
 from fundguard.errors import FundGuardError
@@ -23,6 +23,7 @@ app = typer.Typer(
 app.add_typer(kb_app, name="kb")
 app.add_typer(rules_app, name="rules")
 app.command()(audit)
+app.command(name="eval")(evaluate)
 
 
 @app.command()
