@@ -1,0 +1,22 @@
+-- Encounters with a diagnosis whose code starts with a diag_gender prefix of the other gender.
+-- One row per encounter (main diagnosis first, then the smallest code); codes compared upper-case without dots.
+WITH bad AS (
+    SELECT e.mdtrt_id, e.psn_no, e.fixmedins_code, e.gend, e.begn_date, d.diag_code, d.diag_name,
+           r.code_a AS diag_prefix, r.code_b AS limit_gend
+    FROM fg_enc AS e
+    JOIN fg_diag AS d ON d.mdtrt_id = e.mdtrt_id
+    JOIN kb_relations AS r ON r.rel_type = 'diag_gender'
+         AND starts_with(replace(upper(trim(d.diag_code)), '.', ''), replace(upper(trim(r.code_a)), '.', ''))
+    WHERE e.gend IN ('1', '2') AND r.code_b IN ('1', '2') AND e.gend <> r.code_b
+      AND trim(coalesce(r.code_a, '')) <> ''
+    QUALIFY row_number() OVER (PARTITION BY e.mdtrt_id
+                               ORDER BY CASE WHEN d.maindiag_flag = '1' THEN 0 ELSE 1 END, upper(d.diag_code),
+                                        d.diag_code, d.diag_name, r.code_a, r.code_b, e.mdtrt_id) = 1
+),
+setl AS (
+    SELECT mdtrt_id, min(setl_id) AS setl_id FROM fg_setl GROUP BY mdtrt_id
+)
+SELECT b.mdtrt_id, b.psn_no, b.fixmedins_code, s.setl_id, b.gend, b.begn_date, b.diag_code, b.diag_name,
+       b.diag_prefix, CASE b.limit_gend WHEN '1' THEN '男性' ELSE '女性' END AS limit_gend_name
+FROM bad AS b
+LEFT JOIN setl AS s ON s.mdtrt_id = b.mdtrt_id

@@ -1,0 +1,29 @@
+-- Encounters with a diagnosis whose code starts with a diag_age prefix the patient's age at admission
+-- contradicts: note 'max' → age >= value violates; note 'min' → age < value violates. Whole-year values
+-- compare completed years; fractional values compare days / 365.25. One row per encounter.
+WITH bad AS (
+    SELECT e.mdtrt_id, e.psn_no, e.fixmedins_code, e.begn_date, e.age_years, d.diag_code, d.diag_name,
+           r.code_a AS diag_prefix, r.value AS age_limit, lower(trim(r.note)) AS limit_kind
+    FROM fg_enc AS e
+    JOIN fg_diag AS d ON d.mdtrt_id = e.mdtrt_id
+    JOIN kb_relations AS r ON r.rel_type = 'diag_age'
+         AND starts_with(replace(upper(trim(d.diag_code)), '.', ''), replace(upper(trim(r.code_a)), '.', ''))
+    WHERE e.brdy IS NOT NULL AND r.value IS NOT NULL AND trim(coalesce(r.code_a, '')) <> ''
+      AND ((lower(trim(r.note)) = 'max'
+            AND CASE WHEN r.value = floor(r.value) THEN CAST(e.age_years AS DOUBLE)
+                     ELSE date_diff('day', e.brdy, e.begn_date) / 365.25 END >= r.value)
+        OR (lower(trim(r.note)) = 'min'
+            AND CASE WHEN r.value = floor(r.value) THEN CAST(e.age_years AS DOUBLE)
+                     ELSE date_diff('day', e.brdy, e.begn_date) / 365.25 END < r.value))
+    QUALIFY row_number() OVER (PARTITION BY e.mdtrt_id
+                               ORDER BY CASE WHEN d.maindiag_flag = '1' THEN 0 ELSE 1 END, upper(d.diag_code),
+                                        d.diag_code, d.diag_name, r.code_a, r.note, r.value, e.mdtrt_id) = 1
+),
+setl AS (
+    SELECT mdtrt_id, min(setl_id) AS setl_id FROM fg_setl GROUP BY mdtrt_id
+)
+SELECT b.mdtrt_id, b.psn_no, b.fixmedins_code, s.setl_id, b.begn_date, b.age_years, b.diag_code, b.diag_name,
+       b.diag_prefix, b.age_limit,
+       CASE WHEN b.limit_kind = 'max' THEN '岁以下（不含）' ELSE '岁及以上' END AS limit_unit
+FROM bad AS b
+LEFT JOIN setl AS s ON s.mdtrt_id = b.mdtrt_id
