@@ -155,7 +155,8 @@ def demo(
     seed: int = typer.Option(2025, "--seed", help="随机种子"),
     workdir: Path = typer.Option(Path("data/demo"), "--workdir", help="演示数据与分析库所在目录（每次重建）"),
 ):
-    """一键演示：生成合成城市 → 导入分析库 → 打印概况。"""
+    """一键演示：生成合成城市 → 导入分析库 → 智能审核 → 对照违规标注评估 → 打印概况。"""
+    from fundguard.cli.audit import audit, evaluate
     from fundguard.reports import summary
     from fundguard.store.db import connect
 
@@ -163,19 +164,24 @@ def demo(
     if workdir.exists():
         shutil.rmtree(workdir)
     city = workdir / "city"
+    db = workdir / "fundguard.duckdb"
     console.rule("[bold]1. 生成合成城市")
     synth(persons=persons, seed=seed, out=city, fmt="parquet", violation_rate=0.02, year=2025)
     console.rule("[bold]2. 导入分析库")
-    con = connect(workdir / "fundguard.duckdb", settings=get_settings())
+    con = connect(db, settings=get_settings())
     try:
         load_with_progress(con, city, force=False)
         show(summary.load_batches(con))
-        console.rule("[bold]3. 城市概况")
         for table in summary.city_overview(con):
             show(table)
     finally:
         con.close()
-    console.print(f"[green]演示完成[/green]，用时 {time.perf_counter() - started:.1f} 秒。分析库：{workdir / 'fundguard.duckdb'}")
+    console.rule("[bold]3. 智能审核（事后）")
+    audit(out=workdir / "findings.xlsx", input_dir=None, kb=None, db=db, rules=None, engine="duckdb")
+    console.rule("[bold]4. 检出质量（对照违规标注）")
+    evaluate(truth=city / "ground_truth.parquet", db=db, run=None, sections="ABC")
+    console.print(f"[green]演示完成[/green]，用时 {time.perf_counter() - started:.1f} 秒。"
+                  f"分析库：{db}；疑点清单：{workdir / 'findings.xlsx'}")
 
 
 def main() -> None:

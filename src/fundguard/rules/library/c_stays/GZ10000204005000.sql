@@ -1,0 +1,34 @@
+-- 无指征住院（低标准入院）: short stays (los_days <= $max_days) for a light main diagnosis whose fees are
+-- almost only tests and drugs (share >= $low_share); the whole stay is the finding.
+WITH ipt AS (
+    SELECT e.mdtrt_id, e.psn_no, e.fixmedins_code, coalesce(e.fixmedins_name, e.fixmedins_code) AS medins_name,
+           e.begn_date, e.end_date, e.los_days
+    FROM fg_enc AS e
+    WHERE (e.med_type LIKE '2%' OR e.med_type = '52') AND e.los_days <= $max_days
+      AND NOT (';' || $excluded_dscg_ways || ';' LIKE '%;' || coalesce(e.dscg_way, '#') || ';%')
+      AND e.mdtrt_id NOT IN (SELECT o.mdtrt_id FROM fg_oprn AS o)
+),
+fees AS (
+    SELECT i.mdtrt_id, sum(l.fee) AS enc_fee,
+           sum(CASE WHEN ';' || $low_types || ';' LIKE '%;' || coalesce(l.med_chrgitm_type, '#') || ';%'
+                    THEN l.fee ELSE 0 END) AS low_fee,
+           sum(CASE WHEN l.med_chrgitm_type = '06' THEN 1 ELSE 0 END) AS n_oprn_lines
+    FROM ipt AS i
+    JOIN fg_line AS l ON l.mdtrt_id = i.mdtrt_id
+    GROUP BY i.mdtrt_id
+),
+light AS (  -- main diagnosis is a light condition (kb_relations light_diag prefix)
+    SELECT d.mdtrt_id, min(d.diag_code) AS diag_code, min(r.name_a) AS light_name
+    FROM fg_diag AS d
+    JOIN kb_relations AS r ON r.rel_type = 'light_diag'
+     AND starts_with(upper(replace(d.diag_code, '.', '')), upper(replace(r.code_a, '.', '')))
+    WHERE d.maindiag_flag = '1'
+    GROUP BY d.mdtrt_id
+)
+SELECT i.mdtrt_id, i.psn_no, i.fixmedins_code, i.medins_name, i.begn_date, i.end_date, i.los_days AS stay_days,
+       g.diag_code, g.light_name, f.enc_fee, f.low_fee,
+       round(100 * CAST(f.low_fee AS DOUBLE) / CAST(f.enc_fee AS DOUBLE), 1) AS low_pct
+FROM ipt AS i
+JOIN fees AS f ON f.mdtrt_id = i.mdtrt_id
+JOIN light AS g ON g.mdtrt_id = i.mdtrt_id
+WHERE f.enc_fee > 0 AND f.n_oprn_lines = 0 AND f.low_fee >= $low_share * f.enc_fee
