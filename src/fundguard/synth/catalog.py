@@ -167,7 +167,7 @@ class Catalog:
                     self.herb_single[i] = True; self.kp_of[("herb", i)] = kid
                 elif cls == "中药饮片单复方均不予支付":
                     self.herb_none[i] = True; self.kp_of[("herb", i)] = kid
-                elif "forbid_med_types" in p:
+                elif cls == "超互联网医院药品支付范围":
                     self.net_forbid[i] = True; self.kp_of[("net", i)] = kid
                 elif "period_days" in p:
                     self.period_days[i] = p["period_days"]; self.kp_of[("period", i)] = kid

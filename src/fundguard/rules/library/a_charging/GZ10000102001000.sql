@@ -1,0 +1,30 @@
+-- Service item priced above its cap: pric_uplmt_amt of the line, else the catalogue cap for the
+-- institution's grade valid on the fee date. vola_fee = (pric - cap) x cnt.
+WITH svc AS (
+    SELECT l.* FROM fg_line AS l
+    WHERE l.cnt > 0
+      AND coalesce(l.list_type, '201') = '201'
+      AND coalesce(l.med_chrgitm_type, '') NOT IN ('08', '09', '10', '11')
+),
+cat_cap AS (
+    SELECT s.bkkp_sn,
+           CASE s.hosp_grade WHEN 3 THEN h.lv3_hosp_item_pric WHEN 2 THEN h.lv2_hosp_item_pric
+                ELSE h.lv1_hosp_item_pric END AS cap
+    FROM svc AS s
+    JOIN hilist AS h ON h.hilist_code = s.hilist_code AND s.fee_date >= h.begndate
+     AND s.fee_date <= coalesce(h.enddate, DATE '9999-12-31')
+    QUALIFY row_number() OVER (PARTITION BY s.bkkp_sn ORDER BY h.begndate DESC) = 1
+),
+capped AS (
+    SELECT s.*,
+           CASE WHEN s.pric_uplmt_amt > 0 THEN CAST(s.pric_uplmt_amt AS DOUBLE)
+                WHEN c.cap > 0 THEN CAST(c.cap AS DOUBLE) END AS cap_pric,
+           CASE WHEN s.pric_uplmt_amt > 0 THEN '定价上限' ELSE '医保目录限价' END AS cap_source
+    FROM svc AS s LEFT JOIN cat_cap AS c ON c.bkkp_sn = s.bkkp_sn
+)
+SELECT mdtrt_id, psn_no, fixmedins_code, setl_id, bkkp_sn, hilist_code, hilist_name, bilg_dr_code,
+       fee_date, CAST(pric AS DOUBLE) AS pric, CAST(cnt AS DOUBLE) AS cnt, cap_pric, cap_source,
+       (CAST(pric AS DOUBLE) - cap_pric) * CAST(cnt AS DOUBLE) AS over_fee,
+       (CAST(pric AS DOUBLE) - cap_pric) * CAST(cnt AS DOUBLE) AS vola_fee
+FROM capped
+WHERE cap_pric IS NOT NULL AND CAST(pric AS DOUBLE) > cap_pric + $tolerance
