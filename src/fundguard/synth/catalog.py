@@ -135,7 +135,7 @@ class Catalog:
                 self.pairs.append((a, b, kid)); continue
             if cls == "手术项目未按规定折价收费":
                 g = len(self.disc_groups)
-                self.disc_groups.append((p["group"], float(p["discount"]), kid, np.array(ids)))
+                self.disc_groups.append((p["group_name"], float(p["discount"]), kid, np.array(ids)))
                 self.disc_group[ids] = g
                 for i in ids:
                     self.kp_of[("disc", i)] = kid
