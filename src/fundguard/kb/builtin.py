@@ -71,6 +71,8 @@ def builtin_relations() -> list[list]:
         add("planned_cycle", r["diag_prefix"], None, r["diag_name"], None, note=r.get("reason"))
     for r in _csv("light_diagnoses.csv"):
         add("light_diag", r["diag_code"], None, r["diag_name"])
+    for r in _csv("item_prac_scope.csv"):
+        add("item_subject", r["hilist_code"], r["prac_scope"], r["hilist_name"], r["scope_name"])
     for r in _csv("diagnoses.csv"):
         if r.get("gend_limit") in ("1", "2"):
             add("diag_gender", r["diag_code"], r["gend_limit"], r["diag_name"])

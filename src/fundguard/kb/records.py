@@ -31,6 +31,8 @@ class KbRecord:
     supersedes: str | None = None
     limits: dict[str, object] = field(default_factory=dict)
     unmapped: list[str] = field(default_factory=list)
+    # Limits read from a structured cell or ``params`` (not derived from text); these win when merging.
+    structured: set[str] = field(default_factory=set)
 
     @property
     def merge_key(self) -> str:

@@ -66,6 +66,7 @@ RELATION_TYPES: dict[str, str] = {
     "diag_age": "诊断编码前缀(code_a)只适用于 value 岁以下（note=max）或以上（note=min）的患者",
     "oprn_gender": "仅用于某一性别(code_b)的手术操作编码前缀(code_a)",
     "light_diag": "一般不需要住院的轻症诊断编码前缀(code_a)",
+    "item_subject": "医疗服务项目(code_a)须由核准了诊疗科目(code_b，如 A32 医学影像科；name_b 为科目名称)的机构开展",
 }
 
 
