@@ -26,7 +26,7 @@ from fundguard.store.db import quote
 
 # progress(message, fraction): fraction in [0, 1] while a long statement runs, None for a new stage.
 Progress = Callable[[str, float | None], None]
-_TEMP_TABLES = ("__raw", "__typed", "__dups", "__thr", "__rej_errors", "__rej_scans")
+_TEMP_TABLES = ("__raw", "__typed", "__bad", "__dups", "__drop", "__thr", "__rej_errors", "__rej_scans")
 
 
 @dataclass
@@ -106,15 +106,11 @@ def load_file(con: duckdb.DuckDBPyConnection, spec: TableSpec | str, path: Path,
             staged = readers.stage(con, spec, path, chunk_rows=chunk_rows, facts=facts)
             result.ignored_columns = staged.ignored
             with _watch(con, say, f"{spec.name}：读取并校验 {path.name}"):
-                _convert(con, spec, staged)
-            staged.collect_structural(con)
-            if staged.structural:
-                con.execute("UPDATE __typed SET __line = __line + "
-                            "(SELECT count(*) FROM __thr WHERE t <= __typed.__line - 1)")
-            result.rows_in = con.execute("SELECT count(*) FROM __typed").fetchone()[0] + len(staged.structural)
+                _find_bad_rows(con, spec, staged)
             result.rejected = _record_rejects(con, spec, staged, batch_id)
             with _watch(con, say, f"{spec.name}：合并入库"):
                 result.inserted, result.replaced, result.unchanged = _merge(con, spec, staged, batch_id)
+            result.rows_in = result.inserted + result.replaced + result.unchanged + result.rejected
             result.status = "ok"
         _finish(con, result, facts, path, started)
     except Exception as exc:
@@ -204,21 +200,43 @@ def _parsed_source(spec: TableSpec, staged: readers.StagedFile, extra: str = "")
     return f"(SELECT __line, {', '.join(cols)}{extra} FROM {staged.source} src)"
 
 
-def _convert(con, spec: TableSpec, staged: readers.StagedFile) -> None:
-    """``__typed``: the present spec columns typed, ``__bad`` (any check failed) and ``__hash``."""
+def _good_rows(con, spec: TableSpec, staged: readers.StagedFile) -> str:
+    """SELECT of the file's good rows: typed columns, source line and content hash."""
     present = [c for c in spec.columns if c in staged.columns]
-    bad = " OR ".join(f"({cond})" for cond, _, _ in _checks(spec, staged)) or "false"
     typed = ", ".join(f"{quote('p_' + c)} AS {quote(c)}" for c in present)
     hashed = ", ".join(quote("p_" + c) for c in present)
-    con.execute(
-        f"CREATE TEMP TABLE __typed AS SELECT __line, {typed}, coalesce({bad}, false) AS __bad, "
-        f"hash({hashed}) AS __hash FROM {_parsed_source(spec, staged)}")
+    drop = ""
+    if con.execute("SELECT count(*) FROM __drop").fetchone()[0]:
+        drop = "ANTI JOIN __drop d ON d.__line = src.__line"  # one integer column: a cheap hash anti-join
+    return f"SELECT src.__line, {typed}, hash({hashed}) AS __hash FROM {_parsed_source(spec, staged)} src {drop}"
+
+
+def _find_bad_rows(con, spec: TableSpec, staged: readers.StagedFile) -> None:
+    """``__bad``: lines failing a check; ``__dups``: keys seen more than once among good lines (with the
+    first line); ``__drop``: every line that must not load."""
+    bad = " OR ".join(f"({cond})" for cond, _, _ in _checks(spec, staged)) or "false"
+    parsed = _parsed_source(spec, staged)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE __bad AS SELECT __line FROM {parsed} WHERE coalesce({bad}, false)")
+    if staged.collect_structural(con):  # line numbers of a CSV shift around structurally broken lines
+        parsed = _parsed_source(spec, staged)
+        con.execute(f"CREATE OR REPLACE TEMP TABLE __bad AS SELECT __line FROM {parsed} WHERE coalesce({bad}, false)")
+    has_bad = con.execute("SELECT count(*) FROM __bad").fetchone()[0] > 0
+    good = f"{parsed} src ANTI JOIN __bad b ON b.__line = src.__line" if has_bad else f"{parsed} src"
+    key = ", ".join(f"{quote('p_' + k)} AS {quote(k)}" for k in spec.key)
+    group = ", ".join(quote("p_" + k) for k in spec.key)
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE __dups AS SELECT {key}, min(__line) AS __first FROM {good}
+                    GROUP BY {group} HAVING count(*) > 1""")
+    con.execute("CREATE OR REPLACE TEMP TABLE __drop AS SELECT __line FROM __bad")
+    if con.execute("SELECT count(*) FROM __dups").fetchone()[0]:
+        on = " AND ".join(f"d.{quote(k)} = src.{quote('p_' + k)}" for k in spec.key)
+        con.execute(f"INSERT INTO __drop SELECT src.__line FROM {good} JOIN __dups d ON {on} "
+                    f"WHERE src.__line <> d.__first")
 
 
 def _record_rejects(con, spec: TableSpec, staged: readers.StagedFile, batch_id: int) -> int:
     """Write one reject row per bad value, per in-file duplicate key and per broken line; count rows."""
     file_name = staged.path.name
-    bad_rows = con.execute("SELECT count(*) FROM __typed WHERE __bad").fetchone()[0]
+    bad_rows = con.execute("SELECT count(*) FROM __bad").fetchone()[0]
     if bad_rows:
         items = [
             f"CASE WHEN {cond} THEN {{'col': '{col}', 'code': '{code}', 'val': "
@@ -233,25 +251,21 @@ def _record_rejects(con, spec: TableSpec, staged: readers.StagedFile, batch_id: 
                        __raw_json
                 FROM (SELECT __line, __raw_json,
                              unnest(list_filter([{', '.join(items)}], lambda x: x IS NOT NULL)) AS e
-                      FROM {source} WHERE __line IN (SELECT __line FROM __typed WHERE __bad))""",
+                      FROM {source} WHERE __line IN (SELECT __line FROM __bad))""",
             [batch_id, spec.name, file_name])
-    # Duplicate natural keys inside the file: the first occurrence loads, the others are rejected.
-    key = ", ".join(quote(k) for k in spec.key)
-    con.execute(f"""CREATE TEMP TABLE __dups AS SELECT {key}, min(__line) AS __first FROM __typed
-                    WHERE NOT __bad GROUP BY {key} HAVING count(*) > 1""")
     dup_rows = 0
     if con.execute("SELECT count(*) FROM __dups").fetchone()[0]:
-        on = " AND ".join(f"t.{quote(k)} = d.{quote(k)}" for k in spec.key)
-        key_text = " || '/' || ".join(f"CAST(t.{quote(k)} AS VARCHAR)" for k in spec.key)
-        con.execute(
+        on = " AND ".join(f"d.{quote(k)} = src.{quote('p_' + k)}" for k in spec.key)
+        key_text = " || '/' || ".join(f"CAST(d.{quote(k)} AS VARCHAR)" for k in spec.key)
+        source = _parsed_source(spec, staged, extra=", to_json(src)::VARCHAR AS __raw_json")
+        dup_rows = con.execute(
             f"""INSERT INTO load_rejects
-                SELECT ?, ?, ?, t.__line, '{'+'.join(spec.key)}', {key_text}, 'R05',
+                SELECT ?, ?, ?, src.__line, '{'+'.join(spec.key)}', {key_text}, 'R05',
                        '{REJECT_REASONS['R05']}：' || {key_text} || '（首次出现于第 ' || d.__first || ' 行）',
-                       (SELECT to_json(src)::VARCHAR FROM {staged.source} src WHERE src.__line = t.__line)
-                FROM __typed t JOIN __dups d ON {on} WHERE NOT t.__bad AND t.__line <> d.__first""",
-            [batch_id, spec.name, file_name])
-        con.execute(f"UPDATE __typed t SET __bad = true FROM __dups d WHERE {on} AND t.__line <> d.__first")
-        dup_rows = con.execute("SELECT count(*) FROM __typed WHERE __bad").fetchone()[0] - bad_rows
+                       src.__raw_json
+                FROM {source} src JOIN __dups d ON {on} ANTI JOIN __bad b ON b.__line = src.__line
+                WHERE src.__line <> d.__first""",
+            [batch_id, spec.name, file_name]).fetchone()[0]
     if staged.structural:
         con.executemany(
             "INSERT INTO load_rejects VALUES (?, ?, ?, ?, NULL, ?, 'R06', ?, NULL)",
@@ -261,38 +275,43 @@ def _record_rejects(con, spec: TableSpec, staged: readers.StagedFile, batch_id: 
 
 
 def _merge(con, spec: TableSpec, staged: readers.StagedFile, batch_id: int) -> tuple[int, int, int]:
-    """Merge the good rows of ``__typed`` on the natural key. Returns (inserted, replaced, unchanged)."""
+    """Merge the file's good rows on the natural key. Returns (inserted, replaced, unchanged).
+
+    Into an empty table the rows go straight from the file (one scan, nothing materialised); otherwise
+    they are staged in ``__typed`` and compared with the stored rows.
+    """
     present = [c for c in spec.columns if c in staged.columns]
     cols = ", ".join(quote(c) for c in present)
-    on = " AND ".join(f"t.{quote(k)} = v.{quote(k)}" for k in spec.key)
-    good = con.execute("SELECT count(*) FROM __typed WHERE NOT __bad").fetchone()[0]
+    good = _good_rows(con, spec, staged)
     con.execute("BEGIN TRANSACTION")
     try:
-        replaced = 0
-        if con.execute(f"SELECT count(*) FROM {spec.name}").fetchone()[0]:
-            # Rows already stored: identical → unchanged; different content → replaced, old row kept.
-            stored_hash = f"hash({', '.join('t.' + quote(c) for c in present)})"
-            key_json = "to_json({" + ", ".join(f"'{k}': t.{quote(k)}" for k in spec.key) + "})::VARCHAR"
-            changed = " || ".join(
-                f"CASE WHEN t.{quote(c)} IS DISTINCT FROM v.{quote(c)} THEN '{c};' ELSE '' END" for c in present)
-            con.execute(
-                f"""INSERT INTO load_replacements
-                    SELECT ?, '{spec.name}', {key_json}, t._batch_id, t._src_line, v.__line,
-                           rtrim({changed}, ';'), to_json(t)::VARCHAR
-                    FROM {spec.name} t JOIN __typed v ON {on}
-                    WHERE NOT v.__bad AND {stored_hash} <> v.__hash""", [batch_id])
-            replaced = con.execute(
-                "SELECT count(*) FROM load_replacements WHERE batch_id = ?", [batch_id]).fetchone()[0]
-            if replaced:
-                con.execute(f"""DELETE FROM {spec.name} t USING __typed v
-                                WHERE {on} AND NOT v.__bad AND {stored_hash} <> v.__hash""")
-            con.execute(f"UPDATE __typed v SET __bad = true FROM {spec.name} t WHERE {on} AND NOT v.__bad")
-        to_insert = con.execute("SELECT count(*) FROM __typed WHERE NOT __bad").fetchone()[0]
-        con.execute(
+        if not con.execute(f"SELECT count(*) FROM {spec.name}").fetchone()[0]:
+            inserted = con.execute(f"INSERT INTO {spec.name} ({cols}, _batch_id, _src_line, _row_hash) "
+                                   f"SELECT {cols}, ?, __line, __hash FROM ({good})", [batch_id]).fetchone()[0]
+            con.execute("COMMIT")
+            return inserted, 0, 0
+        con.execute(f"CREATE OR REPLACE TEMP TABLE __typed AS SELECT *, false AS __bad FROM ({good})")
+        total = con.execute("SELECT count(*) FROM __typed").fetchone()[0]
+        on = " AND ".join(f"t.{quote(k)} = v.{quote(k)}" for k in spec.key)
+        # Rows already stored: identical → unchanged; different content → replaced, old row kept.
+        stored_hash = f"hash({', '.join('t.' + quote(c) for c in present)})"
+        key_json = "to_json({" + ", ".join(f"'{k}': t.{quote(k)}" for k in spec.key) + "})::VARCHAR"
+        changed = " || ".join(
+            f"CASE WHEN t.{quote(c)} IS DISTINCT FROM v.{quote(c)} THEN '{c};' ELSE '' END" for c in present)
+        replaced = con.execute(
+            f"""INSERT INTO load_replacements
+                SELECT ?, '{spec.name}', {key_json}, t._batch_id, t._src_line, v.__line,
+                       rtrim({changed}, ';'), to_json(t)::VARCHAR
+                FROM {spec.name} t JOIN __typed v ON {on} WHERE {stored_hash} <> v.__hash""",
+            [batch_id]).fetchone()[0]
+        if replaced:
+            con.execute(f"DELETE FROM {spec.name} t USING __typed v WHERE {on} AND {stored_hash} <> v.__hash")
+        con.execute(f"UPDATE __typed v SET __bad = true FROM {spec.name} t WHERE {on}")
+        to_insert = con.execute(
             f"INSERT INTO {spec.name} ({cols}, _batch_id, _src_line, _row_hash) "
-            f"SELECT {cols}, ?, __line, __hash FROM __typed WHERE NOT __bad", [batch_id])
+            f"SELECT {cols}, ?, __line, __hash FROM __typed WHERE NOT __bad", [batch_id]).fetchone()[0]
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")
         raise
-    return to_insert - replaced, replaced, good - to_insert
+    return to_insert - replaced, replaced, total - to_insert
