@@ -8,6 +8,7 @@ import duckdb
 
 from fundguard.engine.schema import EXPORT_COLUMNS
 from fundguard.errors import FundGuardError
+from fundguard.store.export import copy_query
 
 # Extra columns after the contract's, for analysts (the contract allows additions).
 EXTRA_COLUMNS = ("hilist_name", "line_cnt", "vola_fee", "bilg_dr_code", "run_id")
@@ -33,20 +34,11 @@ def export_findings(con: duckdb.DuckDBPyConnection, run_id: int, out: str | Path
     out.parent.mkdir(parents=True, exist_ok=True)
     cols = ", ".join(EXPORT_COLUMNS + EXTRA_COLUMNS)
     query = f"SELECT {cols} FROM findings WHERE run_id = {int(run_id)} ORDER BY rule_id, fixmedins_code, mdtrt_id, jr_id"
-    count = con.execute(f"SELECT count(*) FROM findings WHERE run_id = ?", [run_id]).fetchone()[0]
-    target = out.as_posix().replace("'", "''")
-    if suffix == ".parquet":
-        con.execute(f"COPY ({query}) TO '{target}' (FORMAT parquet, COMPRESSION zstd)")
-    elif suffix == ".csv":
-        tmp = out.with_suffix(".csv.part")
-        con.execute(f"COPY ({query}) TO '{tmp.as_posix()}' (FORMAT csv, HEADER true)")
-        with open(out, "wb") as dst, open(tmp, "rb") as src:
-            dst.write("\ufeff".encode())
-            while chunk := src.read(1 << 20):
-                dst.write(chunk)
-        tmp.unlink()
-    else:
+    count = con.execute("SELECT count(*) FROM findings WHERE run_id = ?", [run_id]).fetchone()[0]
+    if suffix == ".xlsx":
         _write_xlsx(con, query, out)
+    else:
+        copy_query(con, query, out)
     return count
 
 
