@@ -127,6 +127,64 @@ def test_clean_city_has_no_violations(clean_city):
                 left join medins_invt i using(fixmedins_code, hilist_code) where s.s > coalesce(p.p, 0) + coalesce(i.inv_cnt, 0)""") == 0
 
 
+def test_clean_city_is_clean_for_period_age_prescription_stay_and_scope_logic(clean_city):
+    """Normal data used to match these default logics (A06, B11, B12, C03, C07); it must not."""
+    path, _summary = clean_city
+    c = con(path)
+    q = lambda s: c.execute(s).fetchone()[0]
+    builtin = Path(__file__).parents[2] / "src/fundguard/kb/builtin"
+    kp = json.loads((builtin / "knowledge_points.json").read_text(encoding="utf-8"))
+    # A06: a period-capped item (糖化血红蛋白 90 天, 13C 呼气试验 180 天 …) at most once per person and period
+    c.execute("create temp table per (code varchar, days int)")
+    for k in kp:
+        if "period_days" in k["params"]:
+            for code in k["med_codes"]:
+                c.execute("insert into per values (?, ?)", [code, k["params"]["period_days"]])
+    assert q("""select count(*) from fee_list_d a join fee_list_d b on a.psn_no = b.psn_no and a.hilist_code = b.hilist_code
+                and a.bkkp_sn < b.bkkp_sn join per on per.code = a.hilist_code
+                where abs(date_diff('day', cast(a.fee_ocur_time as date), cast(b.fee_ocur_time as date))) < per.days""") == 0
+    # B11: diagnoses fit the patient's age on the visit day (age_max is "below", age_min "from")
+    c.execute(f"create temp table dx as select * from read_csv('{builtin / 'diagnoses.csv'}', all_varchar = true)")
+    assert q("""with d as (select mdtrt_id, diag_code from setl_list_diag_d
+                           union all select mdtrt_id, dscg_maindiag_code from mdtrt_d where dscg_maindiag_code is not null),
+                a as (select m.mdtrt_id, cast(m.begntime as date) dd, p.brdy,
+                             year(cast(m.begntime as date)) - year(p.brdy)
+                             - case when month(cast(m.begntime as date)) * 100 + day(cast(m.begntime as date))
+                                         < month(p.brdy) * 100 + day(p.brdy) then 1 else 0 end age
+                      from mdtrt_d m join psn_info p using(psn_no))
+                select count(*) from d join a using(mdtrt_id) join dx on dx.diag_code = d.diag_code
+                where (dx.age_min is not null and a.age < cast(dx.age_min as int))
+                   or (dx.age_max is not null and a.age >= cast(dx.age_max as int))
+                   or (dx.age_max_days is not null and date_diff('day', a.brdy, a.dd) > cast(dx.age_max_days as int))""") == 0
+    # B12: no supply above 28 days, and no dispensing of a drug while an earlier supply still lasts (> 5 days left)
+    assert q("select count(*) from fee_list_d where prd_days > 28") == 0
+    assert q("""with rx as (select f.bkkp_sn, f.mdtrt_id, f.psn_no, substr(f.hilist_code, 1, 15) g, f.fee_ocur_time t,
+                                   cast(f.fee_ocur_time as date) d, f.prd_days
+                            from fee_list_d f join mdtrt_d m using(mdtrt_id)
+                            where (m.med_type like '14%' or m.med_type in ('11', '41', '9901'))
+                              and substr(f.hilist_code, 1, 1) in ('X', 'Z') and f.prd_days > 0)
+                select count(*) from rx c join rx p on p.psn_no = c.psn_no and p.g = c.g and p.mdtrt_id <> c.mdtrt_id
+                and p.t < c.t and p.prd_days - date_diff('day', p.d, c.d) > 5""") == 0
+    # C03: no short stay with a light main diagnosis made of tests and drugs (≥ 80 % of fees beyond bed, exam, nursing)
+    c.execute(f"create temp table light as select * from read_csv('{builtin / 'light_diagnoses.csv'}', all_varchar = true)")
+    assert q("""with s as (select m.mdtrt_id, m.dscg_maindiag_code dx from mdtrt_d m
+                           where (m.med_type like '2%' or m.med_type = '52')
+                             and date_diff('day', cast(m.begntime as date), cast(m.endtime as date)) <= 7
+                             and m.mdtrt_id not in (select mdtrt_id from setl_list_oprn_d)),
+                f as (select mdtrt_id,
+                             sum(case when med_chrgitm_type not in ('01', '02', '07', '12', '13') then det_item_fee_sumamt end) clin,
+                             sum(case when med_chrgitm_type in ('03', '04', '09', '10', '11') then det_item_fee_sumamt end) low
+                      from fee_list_d group by 1)
+                select count(*) from s join f using(mdtrt_id) join light l
+                on starts_with(replace(s.dx, '.', ''), replace(l.diag_code, '.', ''))
+                where f.clin > 0 and f.low >= 0.8 * f.clin""") == 0
+    # C07: items that need a 诊疗科目 only at institutions licensed for it
+    c.execute(f"create temp table subj as select * from read_csv('{builtin / 'item_prac_scope.csv'}', all_varchar = true)")
+    assert q("""select count(*) from fee_list_d f join mdtrt_d m using(mdtrt_id) join medins_info i on i.fixmedins_code = m.fixmedins_code
+                join subj on subj.hilist_code = f.hilist_code
+                where i.prac_scope is not null and ';' || i.prac_scope || ';' not like '%;' || subj.prac_scope || '%'""") == 0
+
+
 def test_small_city_fast_and_csv(tmp_path):
     t = time.time()
     s = generate_city(SynthConfig(persons=2000, seed=5, out_dir=tmp_path, fmt="csv", violation_rate=0.02))

@@ -24,8 +24,10 @@ class DuckDBEngine:
         self.con = con
 
     def prepare(self) -> None:
+        # Ordinary (not TEMP) tables: DuckDB compresses them, so a city-year's working set stays in the buffer
+        # pool instead of spilling uncompressed; in-memory stores (real-time, golden cases) keep them in memory.
         for name, select in WORKSET:
-            self.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {select}")
+            self.con.execute(f"CREATE OR REPLACE TABLE {name} AS {select}")
 
     def fetch(self, sql: str) -> pa.Table:
         return self.con.sql(sql).to_arrow_table()

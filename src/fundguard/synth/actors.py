@@ -95,7 +95,12 @@ def plant(ctx: StayCtx) -> None:
             continue
         a = ctx.route_one(PROFILES["ip_light"], int(p), ("priv",))
         b = ctx.route_one(PROFILES["ip_spine"], int(p), ("city", "dist"))
-        ctx.add(int(p), PROFILES["ip_light"], d, d + 6, a, 4)
+        if d > city.agr_end[a] or d < city.agr_begn[a]:
+            a = int(city.backup[a])          # where the stay is settled after the agreement check in city.py
+        if a == b:
+            continue
+        ka = ctx.add(int(p), PROFILES["ip_light"], d, d + 6, a, 4)
+        ctx.gts.append(GT("C03", "encounter", "轻症诊断住院，费用以检查检验和基本药物为主，疑似无指征住院", enc=ka, encs=[ka], actor="ACT05"))
         ctx.occ[p, d: d + 7] = False
         k = ctx.add(int(p), PROFILES["ip_spine"], d + 2, d + 9, b, 4)
         ctx.gts.append(GT("C04", "encounter", "同一参保人同时在两家医院住院，疑似出借医保卡/冒名住院", enc=k, encs=[k], actor="ACT05"))
@@ -110,6 +115,9 @@ def plant(ctx: StayCtx) -> None:
             if ctx.free(int(p), int(d), int(d) + 4, 16):
                 prof = [PROFILES["ip_light"], PROFILES["ip_gi"], PROFILES["ip_spine"]][len(ks) % 3]
                 ks.append(ctx.add(int(p), prof, int(d), int(d) + 4, ctx.route_one(prof, int(p), ("priv", "dist")), 5))
+                if prof == PROFILES["ip_light"]:   # the light-diagnosis stays are themselves 无指征住院
+                    ctx.gts.append(GT("C03", "encounter", "轻症诊断住院，费用以检查检验和基本药物为主，疑似无指征住院",
+                                      enc=ks[-1], encs=[ks[-1]], actor="ACT07"))
         if len(ks) >= 6:
             ctx.gts.append(GT("D01", "person", f"一年内住院{len(ks)}次，住院频次异常", psn=int(p), encs=ks, actor="ACT07"))
 

@@ -70,6 +70,29 @@ class Generator:
                      for k in ("apap", "vitc", "loratadine", "huoxiang")]
             for j in np.nonzero(crng.random(len(pairs)) < rate * 2)[0]:
                 self.c09.setdefault(pairs[j], 0.7)
+        self.a11 = self._a11_targets(rate)
+
+    def _a11_targets(self, rate: float) -> list[tuple[int, int, int, int, int]]:
+        """A11 串换: (hospital, low item, high item, first day, last day) — for 2-4 months the hospital bills its uses of
+        the low-price drug/consumable as the high-price one while buying the low-price one (a purchase trail exists
+        only for drugs and consumables, so service-item pairs are not used)."""
+        if rate <= 0:
+            return []
+        rng = np.random.default_rng(np.random.SeedSequence(self.cfg.seed).spawn(self.n_chunks + 3)[-1])
+        cat, city, ms = self.cat, self.city, self.W["mstart"]
+        hosp = np.nonzero(np.isin(city.inst_mtype, ["11", "12", "13"]) & (city.inst_ftype == 1))[0]
+        out = []
+        for lo, hi in cat.subs:
+            if not (cat.stock_tracked[lo] and cat.stock_tracked[hi]):
+                continue
+            for i in hosp:
+                if rng.random() < min(1.0, rate * 5):
+                    m0 = int(rng.integers(0, 10)); m1 = min(11, m0 + int(rng.integers(1, 4)))
+                    out.append((int(i), int(lo), int(hi), int(ms[m0]), int(ms[m1 + 1]) - 1))
+        if not out:
+            lo, hi = next((a, b) for a, b in cat.subs if cat.stock_tracked[a] and cat.stock_tracked[b])
+            out.append((int(hosp[0]), int(lo), int(hi), int(ms[2]), int(ms[5]) - 1))
+        return out
 
     # ------------------------------------------------------------------ one chunk
     def chunk(self, c: int) -> tuple[dict[str, pa.Table], list[GT]]:
@@ -101,7 +124,18 @@ class Generator:
             if first:
                 actors.plant(sctx)
             inject_stay.run(sctx)
+        n_old = len(E)
         E = sctx.result()
+        # encounters added by injections and actors respect the agreements too: outside an agreement period they go
+        # to the backup institution, except at ACT06, which keeps settling after its suspension (C06)
+        new = np.arange(n_old, len(E))
+        inst = E["inst"][new]
+        bad = (E["d0"][new] > city.agr_end[inst]) | (E["d0"][new] < city.agr_begn[inst])
+        act6 = bad & (inst == city.actor["ACT06"]) & (rate > 0)
+        for e in new[act6]:
+            sctx.gts.append(GT("C06", "encounter", "机构医保协议暂停/解除后仍发生医保结算", enc=int(e), encs=[int(e)],
+                               actor="ACT06"))
+        E["inst"][new[bad & ~act6]] = city.backup[inst[bad & ~act6]]
         self.router.dept_doc(E, persons, rng)
         f = E["fdoc"] >= 0
         E["doc"] = np.where(f, E["fdoc"], E["doc"])
@@ -116,6 +150,7 @@ class Generator:
         gts = list(sctx.gts)
         if rate > 0:
             ictx = inject_charge.Ctx(L, E, persons, city, cat, self.lm, rng, rate, first)
+            ictx.a11 = self.a11
             inject_scope.run_first(ictx)
             inject_charge.run(ictx)
             inject_scope.run(ictx)

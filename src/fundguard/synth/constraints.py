@@ -161,7 +161,7 @@ def _period(L: Frame, E: Frame, cat: Catalog) -> Frame:
             continue
         i = item[li]
         gap = (t - last_t) / 86400
-        if (per[j] > 0 and gap < cat.period_days[i]) or (iv[j] > 0 and (gap < cat.min_interval[i]
+        if (per[li] > 0 and gap < cat.period_days[i]) or (iv[li] > 0 and (gap < cat.min_interval[i]
                                                                           or (t - first_t) / 86400 > cat.max_days[i])):
             keep[li] = False
         else:

@@ -6,6 +6,7 @@ import numpy as np
 
 from .catalog import Catalog
 from .config import K_DIAL, K_DS, K_MIP, K_MOP, K_NET, K_PH, KIND_IP
+from .constraints import age_at
 from .frame import Frame
 from .geo import City
 from .profiles import PROFILES, P
@@ -132,7 +133,7 @@ def _pick_dx(rng, cat: Catalog, prof: np.ndarray, age_y: np.ndarray, age_d: np.n
         sel = np.nonzero(prof == p)[0]
         ids = np.array([cat.dx_idx[c] for c, _ in dx]); w = np.array([x for _, x in dx], float)
         okm = ((cat.dx_gend[ids][None] == 0) | (cat.dx_gend[ids][None] == gend[sel][:, None])) \
-            & (cat.dx_age_min[ids][None] <= age_y[sel][:, None]) & (cat.dx_age_max[ids][None] >= age_y[sel][:, None]) \
+            & (cat.dx_age_min[ids][None] <= age_y[sel][:, None]) & (cat.dx_age_max[ids][None] > age_y[sel][:, None]) \
             & (cat.dx_age_max_days[ids][None] >= age_d[sel][:, None])
         ww = okm * w[None]
         none = ww.sum(1) == 0
@@ -181,7 +182,7 @@ def finish(E: Frame, persons: Frame, cat: Catalog, rng: np.random.Generator, W: 
         n = len(E); ps = E["psn"]; kind = E["kind"]; prof = E["prof"]; dial = kind == K_DIAL
     brdy = persons["brdy"][ps]
     age_d = E["d0"] - brdy
-    age_y = np.maximum(persons["age0"][ps] - (E["d0"] < (brdy % 365 + 365) % 365), 0)
+    age_y = np.maximum(age_at(brdy, E["d0"], W["year"])[0], 0)      # full years on the visit day, as the rules count
     gend = persons["gend"][ps]
     E["age_y"] = np.where(persons["newborn"][ps], 0, age_y)
     dx0 = _pick_dx(rng, cat, prof, E["age_y"], age_d, gend)
@@ -191,8 +192,11 @@ def finish(E: Frame, persons: Frame, cat: Catalog, rng: np.random.Generator, W: 
     if chemo.any():
         ids = np.array([cat.dx_idx[c] for c, _ in CANCERS]); sx = np.array([g for _, g in CANCERS])
         g = gend[chemo]
-        choice = np.array([ids[(sx == 0) | (sx == gg)][int(persons["gidx"][p]) % ((sx == 0) | (sx == gg)).sum()]
-                           for gg, p in zip(g, ps[chemo])])
+        amin = cat.dx_age_min[ids]     # the cancer fits the patient's sex and age (youngest age of the year)
+
+        def fit(gg, p):
+            return ((sx == 0) | (sx == gg)) & (amin <= persons["age0"][p] - 1)
+        choice = np.array([ids[fit(gg, p)][int(persons["gidx"][p]) % fit(gg, p).sum()] for gg, p in zip(g, ps[chemo])])
         dx1[chemo] = choice
     dx1[dial] = cat.dx_idx["D63.8"]
     dx1[prof == PROFILES["ip_icu"]] = cat.dx_idx["J18.9"]

@@ -23,6 +23,7 @@ class Ctx:
         self.new: list[Frame] = []
         self.uid_next = int(L["uid"].max(initial=-1)) + 1
         self.ipk = np.isin(E["kind"], list(KIND_IP))
+        self.a11: list[tuple[int, int, int, int, int]] = []     # A11 targets (hospital, low, high, first, last day)
         self.hosp = np.isin(city.inst_mtype, ["11", "12", "13"])
 
     def pick(self, idx: np.ndarray, mult: float = 1.0, cap: int | None = None) -> np.ndarray:
@@ -130,6 +131,11 @@ def run(ctx: Ctx) -> None:
     for b, parts in cat.bundles.items():
         src = ctx.pick_lines(ctx.lines_of(L["item"] == b), 1.0)
         src = src[np.unique(L["enc"][src], return_index=True)[1]]
+        # only a bundle charged once that day is replaced (a second bundle line would stay beside its parts)
+        bl = np.nonzero((L["item"] == b) & ~ctx.drop)[0]
+        kb = L["enc"][bl] * 400 + L["t"][bl] // 86400
+        ks = L["enc"][src] * 400 + L["t"][src] // 86400
+        src = src[np.array([(kb == k).sum() == 1 for k in ks], bool)] if len(src) else src
         if not len(src):
             continue
         F = ctx.make(np.repeat(L["enc"][src], len(parts)), np.tile(parts, len(src)), np.repeat(L["day"][src], len(parts)),
@@ -181,11 +187,27 @@ def run(ctx: Ctx) -> None:
     hb = cat.id("hba1c")
     from .profiles import PROFILES
     chr_dm = np.nonzero((E["prof"] == PROFILES["chr_dm"]) & (E["vno"] % 4 == 1) & ~ctx.taken)[0]
+    # only where the person's previous test lies within the period (otherwise the extra test would be allowed)
+    hbl = np.nonzero((L["item"] == hb) & ~ctx.drop)[0]
+    hb_days: dict[int, np.ndarray] = {}
+    for i in hbl:
+        hb_days.setdefault(int(E["psn"][L["enc"][i]]), []).append(int(L["t"][i] // 86400))
+    per = int(cat.period_days[hb])
+    chr_dm = np.array([e for e in chr_dm if any(0 < E["d0"][e] - d < per for d in hb_days.get(int(E["psn"][e]), []))],
+                      np.int64)
     chr_dm = ctx.pick(chr_dm, 1.0)
     if len(chr_dm):
         F = ctx.make(chr_dm, np.full(len(chr_dm), hb), np.zeros(len(chr_dm)), np.ones(len(chr_dm)))
         F = F.take(np.nonzero(ctx.check(F, set()))[0])
         ctx.commit(F, "A06", "line", "糖化血红蛋白距上次检测不足90天再次收费", kp=cat.kp_of.get(("period", hb), ""))
+        # the person's next regular test falling within 90 days of the extra one is a second charge in that window
+        for j in range(len(F)):
+            ps = E["psn"][F["enc"][j]]
+            nxt = np.nonzero((L["item"] == hb) & ~ctx.drop & (E["psn"][L["enc"]] == ps) & (L["t"] > F["t"][j])
+                             & (L["t"] // 86400 - F["t"][j] // 86400 < per))[0]
+            for i in nxt:
+                ctx.gts.append(GT("A06", "line", "糖化血红蛋白距上次（额外）检测不足90天再次收费", enc=int(L["enc"][i]),
+                                  uids=L["uid"][[i]], kp=cat.kp_of.get(("period", hb), "")))
     # A07 计费日期在住院期间之外
     src = ctx.pick_lines(ctx.lines_of(ctx.ipk[L["enc"]] & np.isin(cat.chrg_type[L["item"]], ["05", "09", "11", "04"])), 0.25)
     src = src[np.unique(L["enc"][src], return_index=True)[1]]
@@ -223,20 +245,26 @@ def run(ctx: Ctx) -> None:
         F = ctx.make(enc, fk, np.zeros(len(enc)), np.ones(len(enc)))
         F = F.take(np.nonzero(ctx.check(F, {"valid"}))[0])
         ctx.commit(F, "A10", "line", lambda e, r: f"收取目录外自立项目“{name(F['item'][r[0]])}”")
-    # A11 串换: low-price item billed as the high-price one
-    for lo, hi in cat.subs:
-        src = ctx.pick_lines(ctx.lines_of((L["item"] == lo) & ctx.hosp[E["inst"][L["enc"]]]), 1.0)
-        src = src[np.unique(L["enc"][src], return_index=True)[1]]
+    # A11 串换: a hospital bills the low-price drug/consumable it actually uses as the high-price one of a
+    # substitution pair, for a few months; purchases stay those of the low-price item (one row per hospital and item)
+    for inst, lo, hi, d0, d1 in ctx.a11:
+        day = L["t"] // 86400
+        src = ctx.lines_of((L["item"] == lo) & (E["inst"][L["enc"]] == inst) & (day >= d0) & (day <= d1))
         if not len(src):
             continue
         F = L.take(src).copy()
         F["item"] = np.full(len(F), hi)
-        F["pric"] = city.price[E["inst"][F["enc"]], hi]; F["cap"] = cat.cap[city.inst_lvcol[E["inst"][F["enc"]]], hi]
+        F["pric"] = city.price[inst, np.full(len(F), hi)]; F["cap"] = cat.cap[city.inst_lvcol[inst], np.full(len(F), hi)]
         F["lv"] = cat.lv_code[F["item"]]; F["sp"] = cat.selfpay_bp[F["item"]]
         F["stock_item"] = np.full(len(F), lo)
         ok = ctx.check(F, set(), replace=src) & (F["pric"] > L["pric"][src])
         F = F.take(np.nonzero(ok)[0]); lo_p = L["pric"][src[ok]]; ctx.drop[src[ok]] = True
-        ctx.commit(F, "A11", "line", f"实际使用{name(lo)}，按{name(hi)}收费(低价套高价)", vola=(F["pric"] - lo_p) * F["cnt"])
+        if not len(F):
+            continue
+        vola = (F["pric"] - lo_p) * F["cnt"]
+        ctx.commit(F, "A11", "institution", "", per_enc=False)
+        ctx.gts.append(GT("A11", "institution", f"{int(F['cnt'].sum())}{cat.unit[lo]}{name(lo)}按{name(hi)}收费(低价套高价)，"
+                          f"进货为{name(lo)}", inst=inst, item=hi, uids=F["uid"], vola=int(vola.sum())))
     # A12 收费无对应医嘱
     drugl = np.isin(cat.chrg_type[L["item"]], ["09", "05"]) & ctx.ipk[L["enc"]] & (city.inst_drord[E["inst"][L["enc"]]] == 1)
     src = ctx.pick_lines(ctx.lines_of(drugl & (cat.max_days[L["item"]] == 0) & (cat.freq_day[L["item"]] == 0)), 0.3)
@@ -245,8 +273,10 @@ def run(ctx: Ctx) -> None:
         e = L["enc"][src]
         d = np.maximum(E["ipt"][e] - 1, 0)
         extra = cat.ids(["dexa_inj", "furo_inj", "kcl", "vitk1"])
-        it = extra[rng.integers(0, len(extra), len(e))]
-        present = np.isin(e * cat.n + it, L["enc"] * cat.n + L["item"])
+        have = set((L["enc"] * cat.n + L["item"]).tolist())
+        it = np.array([next((x for x in rng.permutation(extra) if int(ee) * cat.n + int(x) not in have), -1) for ee in e],
+                      np.int64)
+        present = it < 0       # every extra drug already ordered in that stay
         e, d, it = e[~present], d[~present], it[~present]
         F = ctx.make(e, it, d, np.ones(len(e)), noord=np.ones(len(e), bool))
         F = F.take(np.nonzero(ctx.check(F, set()))[0])

@@ -23,6 +23,34 @@ def _add_one(ctx: Ctx, scheme: str, encs: np.ndarray, items: np.ndarray, targets
     ctx.commit(F, scheme, "line", note, kp=lambda i: cat.kp_of.get((kpkey, int(i)), ""))
 
 
+REFILL_TOLERANCE = 5    # B12: an early refill within this many days of the end of a supply is normal
+
+
+def _b12_refills(ctx: Ctx, F) -> None:
+    """The person's later dispensations of the same drug while the injected long supply still lasts are 重复开药.
+
+    Normal prescriptions never reach the next dispensing visit (``constraints.cap_prescriptions``), but a 60-90 day
+    supply does: the regular monthly visits that follow hand out the same drug again. Those lines are labelled B12 too.
+    """
+    from .truth import GT
+    cat, L, E = ctx.cat, ctx.L, ctx.E
+    code15 = np.array([c[:15] for c in cat.code], dtype=object)
+    outk = np.isin(E["kind"], [K_OP, K_CHR, K_PH, K_NET])
+    for j in range(len(F)):
+        e, it, t0, prd = int(F["enc"][j]), int(F["item"][j]), int(F["t"][j]), int(F["prd"][j])
+        d0 = t0 // 86400
+        later = np.nonzero((E["psn"][L["enc"]] == E["psn"][e]) & (L["enc"] != e) & ~ctx.drop & outk[L["enc"]]
+                           & (code15[L["item"]] == code15[it]) & (L["t"] > t0) & (cat.lv_code[L["item"]] != 3))[0]
+        for i in later:
+            left = d0 + prd - int(L["t"][i]) // 86400
+            if left <= REFILL_TOLERANCE:
+                continue
+            det = int(L["pric"][i] * L["cnt"][i]); lp = int(L["prd"][i])
+            vola = det if lp <= 0 or left >= lp else det * left // lp
+            ctx.gts.append(GT("B12", "line", f"前次超量开药{prd}天尚余{left}天未用完，再次开具{cat.name[L['item'][i]]}（重复开药）",
+                              enc=int(L["enc"][i]), uids=L["uid"][[i]], vola=vola))
+
+
 def run_first(ctx: Ctx) -> None:
     cat, L, E = ctx.cat, ctx.L, ctx.E
     name = lambda i: cat.name[i]
@@ -80,6 +108,12 @@ def run(ctx: Ctx) -> None:
     ip_adult = np.nonzero(ctx.ipk & hosp & (E["age_y"] >= 18) & (city.inst_grade[E["inst"]] >= 2) & ~ctx.taken)[0]
     fl = np.isin(L["item"], np.concatenate(cat.first_line))
     ip_adult = ip_adult[~np.isin(ip_adult, L["enc"][fl])]
+    # nor any first-line use by the person in the year before (at any institution): the rule looks back 365 days
+    fl_days: dict[int, list[int]] = {}
+    for i in np.nonzero(fl & ~ctx.drop)[0]:
+        fl_days.setdefault(int(ps[L["enc"][i]]), []).append(int(L["t"][i] // 86400))
+    ip_adult = np.array([e for e in ip_adult if not any(0 <= E["d0"][e] - d <= 365 for d in fl_days.get(int(ps[e]), []))],
+                        np.int64)
     _add_one(ctx, "B08", ip_adult, cat.ids(["moxi_inj"]), {"line2"}, "无一线抗菌药物使用记录直接使用限二线药品", "line2", mult=0.2)
     # B09 herbs not payable
     tcm = np.nonzero((E["prof"] == PROFILES["op_tcm"]) & ~ctx.taken)[0]
@@ -112,6 +146,7 @@ def run(ctx: Ctx) -> None:
         det = F["cnt"] * F["pric"]
         ctx.commit(F, "B12", "line", lambda e, r: f"门诊慢特病单次开药{F['prd'][r[0]]}天，超过30天限量",
                    vola=det * (F["prd"] - 30) // F["prd"])
+        _b12_refills(ctx, F)
     # C07 超诊疗范围: imaging / dental items at institutions not licensed for them
     noimg = np.array(["A32" not in s for s in city.inst_scope_set])[E["inst"]] & (city.inst_ftype[E["inst"]] == 1)
     _add_one(ctx, "C07", np.nonzero(op & noimg & (E["kind"] != K_NET) & ~ctx.taken)[0], cat.ids(["ct_head", "cdus_abd", "xr_chest"]),

@@ -115,15 +115,25 @@ def run(ctx: StayCtx) -> None:
         k = ctx.add(p, PROFILES["ph_otc"], d, d, ctx.route_one(PROFILES["ph_otc"], p, ("ph",)))
         ctx.gts.append(GT("C04", "encounter", "参保人死亡后仍发生医保结算，疑似盗刷社保卡", enc=k, encs=[k]))
     # C05 频繁门诊 / 频繁购药
+    # The person keeps going back to one regular pharmacy / clinic, in spells of visits every 1-3 days (套药、
+    # 诱导反复就诊), 40-48 settlements in the year.
     for p in ctx.pick(np.nonzero((Pp["age0"] >= 30) & ~Pp["dial"])[0], 0.1):
         ph = rng.random() < 0.5
         prof = PROFILES["ph_otc"] if ph else PROFILES["op_msk"]
+        inst = ctx.route_one(prof, p, ("ph",) if ph else ("clinic", "dist"))
+        spells = int(rng.integers(3, 5))
+        days = []
+        for s0 in np.sort(rng.choice(ctx.nd - 70, spells, replace=False)):
+            d = int(s0)
+            for _ in range(20):
+                days.append(d)
+                d += int(rng.integers(1, 4))
         ks = []
-        for d in np.sort(rng.choice(ctx.nd, 70, replace=False)):
+        for d in sorted(set(days)):
             if len(ks) >= 48:
                 break
             if ctx.free(p, int(d), int(d)):
-                ks.append(ctx.add(p, prof, int(d), int(d), ctx.route_one(prof, p, ("ph",) if ph else ("clinic", "dist"))))
+                ks.append(ctx.add(p, prof, int(d), int(d), inst))
         ctx.gts.append(GT("C05", "person", f"一年内{'购药' if ph else '门诊'}{len(ks)}次以上，远超同类人群，疑似频繁{'购药' if ph else '就诊'}",
                           psn=int(p), encs=ks))
     # C06 settlements after the agreement was suspended/ended (set at routing), labelled here

@@ -52,8 +52,14 @@ class Stock:
         inst, item = np.nonzero(self.sold.sum(2) > 0)
         sold = self.sold[inst, item]                       # [pairs, 12]
         opening = np.ceil(sold.mean(1) * rng.uniform(0.3, 0.8, len(inst))).astype(np.int64)
-        buy = np.ceil(sold * rng.uniform(1.0, 1.25, sold.shape)).astype(np.int64)
-        buy[sold == 0] = 0
+        # monthly replenishment back to a working stock around the opening level (stock stays bounded; it does not
+        # grow by a surplus every month): bought = sold − stock on hand + this month's target, never negative
+        target = np.ceil(opening[:, None] * rng.uniform(0.8, 1.3, sold.shape)).astype(np.int64)
+        buy = np.zeros_like(sold)
+        on_hand = opening.copy()
+        for m in range(sold.shape[1]):
+            buy[:, m] = np.where(sold[:, m] > 0, np.maximum(0, sold[:, m] + target[:, m] - on_hand), 0)
+            on_hand = on_hand + buy[:, m] - sold[:, m]
         for j, (i, it) in enumerate(zip(inst, item)):
             s = shortage.get((int(i), int(it)))
             if s is not None:                              # C09: purchases cover only part of the sales

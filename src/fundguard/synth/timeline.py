@@ -33,6 +33,7 @@ def day_weights(year: int) -> dict[str, np.ndarray]:
            "wd": wd, "n": np.array([n])}
     res = {k: (v if k in ("wd", "n") else np.cumsum(v) / v.sum()) for k, v in out.items()}
     res["mstart"] = np.array([(dt.date(year, m, 1) - y0).days for m in range(1, 13)] + [n])
+    res["year"] = year
     return res
 
 

@@ -54,6 +54,8 @@ class Truth:
                 pos.append(np.arange(enc_lines_start[ne], enc_lines_end[ne]))
             pos = np.unique(np.concatenate(pos)) if pos else np.zeros(0, np.int64)
             pos = pos[pos >= 0]
+            if g.scheme == "C06" and not len(pos):
+                continue            # an encounter without fee lines settled nothing with the fund
             det = int(L["det"][pos].sum()) if len(pos) else 0
             vola = det if g.vola is None else int(g.vola)
             amount = 0

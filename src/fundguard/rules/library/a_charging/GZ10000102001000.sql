@@ -1,5 +1,5 @@
--- Service item priced above its cap: pric_uplmt_amt of the line, else the catalogue cap for the
--- institution's grade valid on the fee date. vola_fee = (pric - cap) x cnt.
+-- Service item priced above its cap: the lower of the line's pric_uplmt_amt and the catalogue cap for the
+-- institution's grade valid on the fee date (either alone when the other is missing). vola_fee = (pric - cap) x cnt.
 WITH svc AS (
     SELECT l.* FROM fg_line AS l
     WHERE l.cnt > 0
@@ -15,11 +15,14 @@ cat_cap AS (
      AND s.fee_date <= coalesce(h.enddate, DATE '9999-12-31')
     QUALIFY row_number() OVER (PARTITION BY s.bkkp_sn ORDER BY h.begndate DESC) = 1
 ),
-capped AS (
+capped AS (  -- the lower of the uploaded cap and the catalogue cap: an uploaded cap never raises the official one
+             -- (the catalogue cap of an institution without a known level is only a fallback)
     SELECT s.*,
-           CASE WHEN s.pric_uplmt_amt > 0 THEN CAST(s.pric_uplmt_amt AS DOUBLE)
+           CASE WHEN s.pric_uplmt_amt > 0 AND (c.cap IS NULL OR c.cap <= 0 OR s.hosp_lv IS NULL OR s.pric_uplmt_amt <= c.cap)
+                     THEN CAST(s.pric_uplmt_amt AS DOUBLE)
                 WHEN c.cap > 0 THEN CAST(c.cap AS DOUBLE) END AS cap_pric,
-           CASE WHEN s.pric_uplmt_amt > 0 THEN '定价上限' ELSE '医保目录限价' END AS cap_source
+           CASE WHEN s.pric_uplmt_amt > 0 AND (c.cap IS NULL OR c.cap <= 0 OR s.hosp_lv IS NULL OR s.pric_uplmt_amt <= c.cap)
+                     THEN '定价上限' ELSE '医保目录限价' END AS cap_source
     FROM svc AS s LEFT JOIN cat_cap AS c ON c.bkkp_sn = s.bkkp_sn
 )
 SELECT mdtrt_id, psn_no, fixmedins_code, setl_id, bkkp_sn, hilist_code, hilist_name, bilg_dr_code,

@@ -1,5 +1,6 @@
--- 无指征住院（低标准入院）: short stays (los_days <= $max_days) for a light main diagnosis whose fees are
--- almost only tests and drugs (share >= $low_share); the whole stay is the finding.
+-- 无指征住院（低标准入院）: short stays (los_days <= $max_days) for a light main diagnosis whose clinical fees
+-- (all fees except the daily stay charges $stay_types: bed, examination, nursing ...) are almost only tests and
+-- drugs (share >= $low_share); the whole stay is the finding.
 WITH ipt AS (
     SELECT e.mdtrt_id, e.psn_no, e.fixmedins_code, coalesce(e.fixmedins_name, e.fixmedins_code) AS medins_name,
            e.begn_date, e.end_date, e.los_days
@@ -10,6 +11,8 @@ WITH ipt AS (
 ),
 fees AS (
     SELECT i.mdtrt_id, sum(l.fee) AS enc_fee,
+           sum(CASE WHEN ';' || $stay_types || ';' LIKE '%;' || coalesce(l.med_chrgitm_type, '#') || ';%'
+                    THEN 0 ELSE l.fee END) AS clin_fee,
            sum(CASE WHEN ';' || $low_types || ';' LIKE '%;' || coalesce(l.med_chrgitm_type, '#') || ';%'
                     THEN l.fee ELSE 0 END) AS low_fee,
            sum(CASE WHEN l.med_chrgitm_type = '06' THEN 1 ELSE 0 END) AS n_oprn_lines
@@ -26,9 +29,9 @@ light AS (  -- main diagnosis is a light condition (kb_relations light_diag pref
     GROUP BY d.mdtrt_id
 )
 SELECT i.mdtrt_id, i.psn_no, i.fixmedins_code, i.medins_name, i.begn_date, i.end_date, i.los_days AS stay_days,
-       g.diag_code, g.light_name, f.enc_fee, f.low_fee,
-       round(100 * CAST(f.low_fee AS DOUBLE) / CAST(f.enc_fee AS DOUBLE), 1) AS low_pct
+       g.diag_code, g.light_name, f.enc_fee, f.clin_fee, f.low_fee,
+       round(100 * CAST(f.low_fee AS DOUBLE) / CAST(f.clin_fee AS DOUBLE), 1) AS low_pct
 FROM ipt AS i
 JOIN fees AS f ON f.mdtrt_id = i.mdtrt_id
 JOIN light AS g ON g.mdtrt_id = i.mdtrt_id
-WHERE f.enc_fee > 0 AND f.n_oprn_lines = 0 AND f.low_fee >= $low_share * f.enc_fee
+WHERE f.clin_fee > 0 AND f.n_oprn_lines = 0 AND f.low_fee >= $low_share * f.clin_fee
