@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parents[1]
 FUNDGUARD = [sys.executable, "-m", "fundguard.cli.main"]
 
 
-def run_measured(cmd: list[str], env: dict | None = None) -> tuple[float, int, str]:
+def run_measured(cmd: list[str], env: dict | None = None, ok_codes: tuple[int, ...] = (0,)) -> tuple[float, int, str]:
     """Run ``cmd``; return (seconds, peak RSS bytes of the whole process tree, combined output)."""
     started = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, cwd=ROOT, text=True)
@@ -40,7 +40,7 @@ def run_measured(cmd: list[str], env: dict | None = None) -> tuple[float, int, s
     out, _ = proc.communicate()
     done.set()
     thread.join()
-    if proc.returncode != 0:
+    if proc.returncode not in ok_codes:
         raise RuntimeError(f"{' '.join(cmd)} failed ({proc.returncode}):\n{out[-3000:]}")
     return time.perf_counter() - started, peak, out
 
