@@ -154,8 +154,9 @@ def evidence_text(rule: Rule, kp: dict, params: dict[str, Any]) -> str:
         batch_text = f"第{batch}批" if str(batch).isdigit() else str(batch)
         parts.append(f"知识点 {kp['kp_id']}（{batch_text}；{kp.get('rule_class')}；{kp.get('item_name')}；"
                      f"限定：{kp.get('constraint_text') or '—'}；检出逻辑：{kp.get('detect_logic') or '—'}）")
-    if params:
-        parts.append("规则参数：" + "，".join(f"{meta.params[k].desc}={_text(v)}" for k, v in params.items()))
+    declared = {k: v for k, v in params.items() if k in meta.params}
+    if declared:
+        parts.append("规则参数：" + "，".join(f"{meta.params[k].desc}={_text(v)}" for k, v in declared.items()))
     parts.append(f"依据：{meta.basis}")
     parts.append(f"法律依据：{meta.legal}")
     parts.append(f"违规类别：{VOLA_BHVR_TYPES[meta.vola_bhvr_type]}")

@@ -43,7 +43,7 @@ class Rule:
         return self.path.parent.name
 
 
-def _load_one(yaml_path: Path, problems: list[str]) -> Rule | None:
+def _load_one(yaml_path: Path, problems: list[str], root: Path) -> Rule | None:
     stem = yaml_path.name[: -len(".yaml")]
     sql_path = yaml_path.with_name(stem + ".sql")
     cases_path = yaml_path.with_name(stem + ".cases.yaml")
@@ -55,6 +55,12 @@ def _load_one(yaml_path: Path, problems: list[str]) -> Rule | None:
         return None
     if meta.rule_id != stem:
         problems.append(f"{yaml_path}: 文件名应与 rule_id 相同（{meta.rule_id}）")
+    if meta.sql_from:
+        shared = sorted(root.glob(f"*/{meta.sql_from}.sql"))
+        if sql_path.exists() or not shared:
+            problems.append(f"{yaml_path}: sql_from={meta.sql_from} 时不应另有 {sql_path.name}，且该规则的 SQL 必须存在")
+            return None
+        sql_path = shared[0]
     if not sql_path.exists():
         problems.append(f"{yaml_path}: 缺少规则 SQL 文件 {sql_path.name}")
         return None
@@ -67,7 +73,7 @@ def _load_one(yaml_path: Path, problems: list[str]) -> Rule | None:
     if not isinstance(tree, (exp.Select, exp.Union, exp.With)) and not tree.find(exp.Select):
         problems.append(f"{sql_path}: 规则 SQL 必须是一条 SELECT 语句")
     used = {p.name for p in tree.find_all(exp.Placeholder)}
-    missing = used - set(meta.params)
+    missing = used - set(meta.param_values())
     if missing:
         problems.append(f"{sql_path}: SQL 使用了未在元数据中声明的参数 {sorted(missing)}")
     if tree.find(exp.Lambda):
@@ -95,7 +101,7 @@ def load_library(root: Path = LIBRARY, *, strict: bool = True) -> list[Rule]:
     for yaml_path in sorted(root.glob("*/*.yaml")):
         if yaml_path.name.endswith(".cases.yaml"):
             continue
-        rule = _load_one(yaml_path, problems)
+        rule = _load_one(yaml_path, problems, root)
         if rule is None:
             continue
         if rule.rule_id in seen:

@@ -59,6 +59,7 @@ class RuleMeta(BaseModel):
     level: Literal["line", "encounter", "person", "institution", "doctor"] = "encounter"
     amount: Literal["lines", "encounter"] = "lines"
     kb_classes: list[str] = Field(default_factory=list)
+    sql_from: str | None = None  # run the SQL of this sibling rule (same logic, another knowledge class)
     params: dict[str, Param] = Field(default_factory=dict)
     exclusions: list[str] = Field(default_factory=list)
     description: str = Field(min_length=4)
@@ -106,9 +107,12 @@ class RuleMeta(BaseModel):
         return v
 
     def param_values(self, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Declared parameters with overrides, plus ``kb_class``: the rule's own knowledge-point class."""
         values = {k: p.default for k, p in self.params.items()}
         for key, value in (overrides or {}).items():
             if key not in values:
                 raise ValueError(f"规则 {self.rule_id} 没有参数 {key!r}（可用：{', '.join(values) or '无'}）")
             values[key] = value
+        if len(self.kb_classes) == 1:
+            values.setdefault("kb_class", self.kb_classes[0])
         return values

@@ -1,11 +1,11 @@
--- A drug limited to some visit types (k.med_types: ';'-separated med_type prefixes), charged to the
+-- An item of the rule's knowledge class ($kb_class: drug, service or consumable) limited to some visit types (k.med_types: ';'-separated med_type prefixes), charged to the
 -- fund in an encounter whose med_type starts with none of them.
 WITH cand AS (
     SELECT l.mdtrt_id, l.psn_no, l.fixmedins_code, l.setl_id, l.bkkp_sn, l.hilist_code, l.hilist_name,
            l.bilg_dr_code, l.fee_date, l.med_type, k.kp_id, k.med_types,
            ';' || replace(k.med_types, ' ', '') || ';' AS allowed
     FROM fg_line AS l
-    JOIN fg_kb AS k ON k.hilist_code = l.hilist_code AND k.rule_class = '药品限就医方式'
+    JOIN fg_kb AS k ON k.hilist_code = l.hilist_code AND k.rule_class = $kb_class
     WHERE coalesce(k.med_types, '') <> '' AND l.med_type IS NOT NULL
       AND l.fee_date BETWEEN k.eff_from AND k.eff_to
       AND l.inscp > 0  -- fully self-paid lines are not claimed

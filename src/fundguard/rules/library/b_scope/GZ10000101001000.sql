@@ -1,4 +1,4 @@
--- A drug payable only by work-injury insurance, claimed from the basic medical-insurance fund by a person whose
+-- An item of the rule's knowledge class ($kb_class: drug, service or consumable) payable only by work-injury insurance, claimed from the basic medical-insurance fund by a person whose
 -- insurance type is not an allowed one (k.insutypes, ';'-separated; '' = the basic fund never pays).
 -- A maternity encounter (med_type 51/52) counts as 510 生育保险.
 SELECT l.mdtrt_id, l.psn_no, l.fixmedins_code, l.setl_id, l.bkkp_sn, l.hilist_code, l.hilist_name,
@@ -14,7 +14,7 @@ SELECT l.mdtrt_id, l.psn_no, l.fixmedins_code, l.setl_id, l.bkkp_sn, l.hilist_co
             WHEN l.med_type = '52' THEN '生育住院' WHEN l.med_type = '9901' THEN '互联网门诊'
             ELSE coalesce(l.med_type, '未知') END AS med_type_name
 FROM fg_line AS l
-JOIN fg_kb AS k ON k.hilist_code = l.hilist_code AND k.rule_class = '药品限工伤保险'
+JOIN fg_kb AS k ON k.hilist_code = l.hilist_code AND k.rule_class = $kb_class
 LEFT JOIN setl_d AS sd ON sd.setl_id = l.setl_id
 WHERE k.insutypes IS NOT NULL
   AND l.fee_date BETWEEN k.eff_from AND k.eff_to

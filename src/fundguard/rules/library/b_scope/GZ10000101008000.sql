@@ -1,11 +1,11 @@
--- Drug lines under an indication point (mapped ICD-10 prefixes) in an encounter none of whose
+-- Lines (drug or service item, per $kb_class) under an indication point (mapped ICD-10 prefixes) in an encounter none of whose
 -- diagnoses starts with one of the prefixes (no diagnosis at all also fires). Points without
 -- prefixes (free text not mapped) are not evaluated. Codes are compared upper-case without dots.
 WITH hit AS (
     SELECT l.bkkp_sn, l.mdtrt_id, l.psn_no, l.fixmedins_code, l.setl_id, l.hilist_code, l.hilist_name,
            l.bilg_dr_code, l.fee_date, k.kp_id, k.icd_prefixes
     FROM fg_line AS l
-    JOIN fg_kb AS k ON k.hilist_code = l.hilist_code AND k.rule_class = '药品限适应症'
+    JOIN fg_kb AS k ON k.hilist_code = l.hilist_code AND k.rule_class = $kb_class
     WHERE l.fee_date BETWEEN k.eff_from AND k.eff_to
       AND k.icd_prefixes IS NOT NULL AND trim(k.icd_prefixes) <> ''
       AND l.inscp > 0

@@ -7,7 +7,7 @@ WITH uses AS (
     SELECT l.bkkp_sn, l.mdtrt_id, l.psn_no, l.fixmedins_code, l.setl_id, l.hilist_code, l.hilist_name,
            l.bilg_dr_code, l.fee_date, l.inscp, k.kp_id, k.max_days, k.min_interval_days
     FROM fg_line AS l
-    JOIN fg_kb AS k ON k.hilist_code = l.hilist_code AND k.rule_class = '药品限支付疗程'
+    JOIN fg_kb AS k ON k.hilist_code = l.hilist_code AND k.rule_class = $kb_class
     WHERE l.fee_date BETWEEN k.eff_from AND k.eff_to
       AND (k.max_days IS NOT NULL OR k.min_interval_days IS NOT NULL)
 ),
