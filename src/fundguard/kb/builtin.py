@@ -8,7 +8,6 @@ from pathlib import Path
 import duckdb
 
 from fundguard.kb.importer import import_file
-from fundguard.kb.schema import RELATION_TYPES
 
 BUILTIN = Path(__file__).parent / "builtin"
 POINTS = BUILTIN / "knowledge_points.json"
@@ -16,25 +15,6 @@ POINTS = BUILTIN / "knowledge_points.json"
 
 def has_points(con: duckdb.DuckDBPyConnection) -> bool:
     return con.execute("SELECT count(*) FROM kb_points").fetchone()[0] > 0
-
-
-def load_relations(con: duckdb.DuckDBPyConnection, directory: Path, source: str) -> int:
-    """Load ``<rel_type>.csv`` files (columns code_a, code_b, name_a, name_b, value, note) into kb_relations."""
-    rows = []
-    for path in sorted(directory.glob("*.csv")) if directory.exists() else []:
-        rel_type = path.stem
-        if rel_type not in RELATION_TYPES:
-            raise ValueError(f"未知的知识关系类型 {rel_type}（文件 {path}）")
-        with open(path, encoding="utf-8-sig", newline="") as fh:
-            for row in csv.DictReader(fh):
-                value = (row.get("value") or "").strip()
-                rows.append([rel_type, (row.get("code_a") or "").strip() or None, (row.get("code_b") or "").strip() or None,
-                             row.get("name_a") or None, row.get("name_b") or None, float(value) if value else None,
-                             row.get("note") or None, source])
-    con.execute("DELETE FROM kb_relations WHERE source = ?", [source])
-    if rows:
-        con.executemany("INSERT INTO kb_relations VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
-    return len(rows)
 
 
 def _csv(name: str) -> list[dict[str, str]]:

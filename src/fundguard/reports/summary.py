@@ -6,7 +6,6 @@ from dataclasses import dataclass
 
 import duckdb
 
-from fundguard.ingest.tables import ALL_TABLES
 
 MED_TYPES = {
     "11": "普通门诊", "14": "门诊慢特病", "21": "普通住院", "22": "外伤住院", "24": "急诊转住院", "28": "日间手术",
@@ -23,15 +22,6 @@ class Table:
     title: str
     columns: list[str]
     rows: list[tuple]
-
-
-def table_rows(con: duckdb.DuckDBPyConnection) -> Table:
-    rows = []
-    for spec in ALL_TABLES:
-        n = con.execute(f"SELECT count(*) FROM {spec.name}").fetchone()[0]
-        if n:
-            rows.append((spec.name, spec.title, n))
-    return Table("分析库数据量", ["表", "说明", "行数"], rows)
 
 
 STATUS = {"ok": "成功", "skipped": "跳过（重复文件）", "failed": "失败", "running": "进行中"}

@@ -80,7 +80,3 @@ def init_schema(con: duckdb.DuckDBPyConnection) -> None:
         for col, typ in list(spec.typed_columns) + list(META_COLUMNS):
             if col not in existing:
                 con.execute(f"ALTER TABLE {spec.name} ADD COLUMN {quote(col)} {typ}")
-
-
-def table_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
-    return {spec.name: con.execute(f"SELECT count(*) FROM {spec.name}").fetchone()[0] for spec in ALL_TABLES}
