@@ -9,7 +9,7 @@ from .config import KIND_IP
 from .constraints import masks
 from .frame import Frame
 from .geo import City
-from .truth import GT
+from .truth import GT, sample_sites
 
 
 class Ctx:
@@ -27,15 +27,7 @@ class Ctx:
         self.hosp = np.isin(city.inst_mtype, ["11", "12", "13"])
 
     def pick(self, idx: np.ndarray, mult: float = 1.0, cap: int | None = None) -> np.ndarray:
-        idx = np.unique(np.asarray(idx, np.int64))
-        if not len(idx) or self.rate <= 0:
-            return idx[:0]
-        k = self.rng.binomial(len(idx), min(1.0, self.rate * mult))
-        if k == 0 and self.first:
-            k = 1
-        if cap is not None:
-            k = min(k, cap)
-        return np.sort(self.rng.choice(idx, k, replace=False))
+        return sample_sites(self.rng, self.rate, self.first, idx, mult, cap)
 
     def pick_lines(self, line_idx: np.ndarray, mult: float = 1.0) -> np.ndarray:
         """Pick encounters among those owning eligible lines, then one eligible line of each."""

@@ -8,7 +8,7 @@ from .config import K_IP, KIND_IP
 from .encounters import finish
 from .frame import Frame
 from .profiles import PROFILES, P
-from .truth import GT
+from .truth import GT, sample_sites
 
 
 class StayCtx:
@@ -30,16 +30,8 @@ class StayCtx:
         self.gts: list[GT] = []
         self.c02: list[int] = []
 
-    def pick(self, idx, mult=1.0, cap=None):
-        idx = np.unique(np.asarray(idx, np.int64))
-        if not len(idx) or self.rate <= 0:
-            return idx[:0]
-        k = self.rng.binomial(len(idx), min(1.0, self.rate * mult))
-        if k == 0 and self.first:
-            k = 1
-        if cap is not None:
-            k = min(k, cap)
-        return np.sort(self.rng.choice(idx, k, replace=False))
+    def pick(self, idx: np.ndarray, mult: float = 1.0, cap: int | None = None) -> np.ndarray:
+        return sample_sites(self.rng, self.rate, self.first, idx, mult, cap)
 
     def free(self, p: int, d0: int, d1: int, gap: int = 0) -> bool:
         return 0 <= d0 and d1 < self.nd and not self.occ[p, max(0, d0 - gap): d1 + gap + 1].any()

@@ -95,3 +95,17 @@ class Truth:
         for r in self.rows:
             out[r["scheme"]] = out.get(r["scheme"], 0) + 1
         return dict(sorted(out.items()))
+
+
+def sample_sites(rng: np.random.Generator, rate: float, first: bool, idx, mult: float = 1.0,
+                 cap: int | None = None) -> np.ndarray:
+    """Choose the injection sites among candidate indices: binomial(rate × mult), at least one in the first chunk."""
+    idx = np.unique(np.asarray(idx, np.int64))
+    if not len(idx) or rate <= 0:
+        return idx[:0]
+    k = rng.binomial(len(idx), min(1.0, rate * mult))
+    if k == 0 and first:
+        k = 1
+    if cap is not None:
+        k = min(k, cap)
+    return np.sort(rng.choice(idx, k, replace=False))

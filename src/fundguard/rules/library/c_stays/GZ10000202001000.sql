@@ -1,4 +1,4 @@
--- 药品进销存异常: per institution, item and period of $period_months calendar month(s), the quantity sold since the
+-- 进销存异常 (drugs or consumables, per $list_types / $chrgitm_types): per institution, item and period of $period_months calendar month(s), the quantity sold since the
 -- anchor (latest stock count at or before the period start; without one, 1 January of that year with stock 0)
 -- above opening stock + purchases from the anchor to the period end. The excess is allocated to the latest
 -- lines of the period; vola_fee = excess quantity x price. Only items with a purchase or stock record.
