@@ -1,0 +1,1 @@
+"""Big-data screening: indicators, screens, graph, risk scores."""

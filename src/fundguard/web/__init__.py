@@ -1,0 +1,1 @@
+"""Web pages (Chinese UI) over the services."""

@@ -1,0 +1,1 @@
+"""疑点 workflow: accounts and roles, items, transitions, audit log (relational database)."""
