@@ -29,6 +29,8 @@ def main() -> None:
     ap.add_argument("--persons", type=int, default=250_000)
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--engine", default="duckdb")
+    ap.add_argument("--memory-limit", default=None,
+                    help="DuckDB memory limit for the audit (default: the configured FUNDGUARD_MEMORY_LIMIT)")
     ap.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "fg-bench-audit")
     args = ap.parse_args()
     work = args.workdir
@@ -48,10 +50,13 @@ def main() -> None:
     con.close()
     out = work / "findings.parquet"
     env = dict(os.environ)
+    if args.memory_limit:
+        env["FUNDGUARD_MEMORY_LIMIT"] = args.memory_limit
     # exit code 3 = some rule failed (recorded in audit_run_rules); the figures are still worth printing
     secs, peak, text = run_measured(FUNDGUARD + ["audit", "--db", str(db), "--out", str(out), "--engine", args.engine],
                                     env=env, ok_codes=(0, 3))
     print(text[-2500:])
+    print(f"memory limit {env.get('FUNDGUARD_MEMORY_LIMIT', '4GB (default)')}")
     print(f"fee lines {lines:,}; audit ({args.engine}) {secs:.1f} s = {lines / secs:,.0f} lines/s; peak RSS {gib(peak)}")
     print(f"plain scan of the rule columns: {scan:.2f} s; audit/scan ratio {secs / scan:.1f}×")
 

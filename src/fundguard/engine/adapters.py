@@ -11,7 +11,7 @@ import duckdb
 import pyarrow as pa
 
 from fundguard.engine import sqltools
-from fundguard.engine.workset import WORKSET
+from fundguard.engine.workset import WORKSET, WORKSET_VIEWS
 
 
 class DuckDBEngine:
@@ -27,14 +27,22 @@ class DuckDBEngine:
         # Ordinary (not TEMP) tables: DuckDB compresses them, so a city-year's working set stays in the buffer
         # pool instead of spilling uncompressed; in-memory stores (real-time, golden cases) keep them in memory.
         for name, select in WORKSET:
-            self.con.execute(f"CREATE OR REPLACE TABLE {name} AS {select}")
+            self._drop(name)
+            kind = "VIEW" if name in WORKSET_VIEWS else "TABLE"
+            self.con.execute(f"CREATE {kind} {name} AS {select}")
 
     def fetch(self, sql: str) -> pa.Table:
         return self.con.sql(sql).to_arrow_table()
 
     def close(self) -> None:
-        for name, _ in WORKSET:
-            self.con.execute(f"DROP TABLE IF EXISTS {name}")
+        for name, _ in reversed(WORKSET):
+            self._drop(name)
+
+    def _drop(self, name: str) -> None:
+        kinds = self.con.execute("SELECT table_type FROM information_schema.tables WHERE table_name = ? "
+                                 "AND table_schema = current_schema()", [name]).fetchall()
+        for (kind,) in kinds:
+            self.con.execute(f"DROP {'VIEW' if kind == 'VIEW' else 'TABLE'} IF EXISTS {name}")
 
 
 def java_available() -> bool:
@@ -105,7 +113,7 @@ class SparkEngine:
     def prepare(self) -> None:
         for name, select in WORKSET:
             df = self.spark.sql(sqltools.to_dialect(sqltools.parse(select), "spark"))
-            (df.cache() if self.cache else df).createOrReplaceTempView(name)
+            (df.cache() if self.cache and name not in WORKSET_VIEWS else df).createOrReplaceTempView(name)
 
     def fetch(self, sql: str) -> pa.Table:
         return self.spark.sql(sql).toArrow()

@@ -86,3 +86,7 @@ WORKSET: tuple[tuple[str, str], ...] = (
 )
 
 WORKSET_NAMES = tuple(name for name, _ in WORKSET)
+
+# Entries read only while the working set is built: views, not copies (copying every fee-line column of a
+# city-year costs more than any single rule).
+WORKSET_VIEWS = frozenset({"fg_fee"})

@@ -14,6 +14,7 @@ kinded AS (
                      AND (';' || $nursing_codes || ';') LIKE ('%;' || l.hilist_code || ';%') THEN '护理费'
            END AS kind
     FROM fg_line AS l
+    WHERE l.med_chrgitm_type IN ('01', '07') AND l.mdtrt_id IN (SELECT mdtrt_id FROM stay)
 ),
 tot AS (
     SELECT k.mdtrt_id, k.kind, sum(k.cnt) AS total_cnt FROM kinded AS k

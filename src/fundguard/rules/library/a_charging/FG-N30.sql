@@ -6,7 +6,9 @@ WITH rel AS (
 ),
 day_item AS (  -- net quantity per encounter, day and item (refund lines net out)
     SELECT mdtrt_id, fee_date, hilist_code, min(hilist_name) AS hilist_name, sum(cnt) AS net_cnt
-    FROM fg_line GROUP BY mdtrt_id, fee_date, hilist_code
+    FROM fg_line
+    WHERE hilist_code IN (SELECT code_a FROM rel UNION ALL SELECT code_b FROM rel)
+    GROUP BY mdtrt_id, fee_date, hilist_code
 ),
 hit AS (
     SELECT l.mdtrt_id, l.psn_no, l.fixmedins_code, l.setl_id, l.bkkp_sn, l.hilist_code, l.hilist_name,

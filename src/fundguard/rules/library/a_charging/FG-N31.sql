@@ -2,7 +2,9 @@
 -- institutions): each use counts the earlier uses of the last period_days days; later uses violate.
 WITH day_item AS (  -- net quantity per encounter, day and item (refund lines net out)
     SELECT mdtrt_id, fee_date, hilist_code, sum(cnt) AS net_cnt
-    FROM fg_line GROUP BY mdtrt_id, fee_date, hilist_code
+    FROM fg_line
+    WHERE hilist_code IN (SELECT hilist_code FROM fg_kb WHERE rule_class = '医疗服务项目周期超频次')
+    GROUP BY mdtrt_id, fee_date, hilist_code
 ),
 use_line AS (
     SELECT l.mdtrt_id, l.psn_no, l.fixmedins_code, l.setl_id, l.bkkp_sn, l.hilist_code, l.hilist_name,

@@ -6,14 +6,14 @@ WITH svc AS (
       AND coalesce(l.list_type, '201') = '201'
       AND coalesce(l.med_chrgitm_type, '') NOT IN ('08', '09', '10', '11')
 ),
-cat_cap AS (
-    SELECT s.bkkp_sn,
-           CASE s.hosp_grade WHEN 3 THEN h.lv3_hosp_item_pric WHEN 2 THEN h.lv2_hosp_item_pric
+cat_cap AS (  -- per item, day and grade (far fewer than lines): the catalogue version valid on the day
+    SELECT k.hilist_code, k.fee_date, k.hosp_grade,
+           CASE k.hosp_grade WHEN 3 THEN h.lv3_hosp_item_pric WHEN 2 THEN h.lv2_hosp_item_pric
                 ELSE h.lv1_hosp_item_pric END AS cap
-    FROM svc AS s
-    JOIN hilist AS h ON h.hilist_code = s.hilist_code AND s.fee_date >= h.begndate
-     AND s.fee_date <= coalesce(h.enddate, DATE '9999-12-31')
-    QUALIFY row_number() OVER (PARTITION BY s.bkkp_sn ORDER BY h.begndate DESC) = 1
+    FROM (SELECT DISTINCT hilist_code, fee_date, hosp_grade FROM svc) AS k
+    JOIN hilist AS h ON h.hilist_code = k.hilist_code AND k.fee_date >= h.begndate
+     AND k.fee_date <= coalesce(h.enddate, DATE '9999-12-31')
+    QUALIFY row_number() OVER (PARTITION BY k.hilist_code, k.fee_date, k.hosp_grade ORDER BY h.begndate DESC) = 1
 ),
 capped AS (  -- the lower of the uploaded cap and the catalogue cap: an uploaded cap never raises the official one
              -- (the catalogue cap of an institution without a known level is only a fallback)
@@ -23,7 +23,9 @@ capped AS (  -- the lower of the uploaded cap and the catalogue cap: an uploaded
                 WHEN c.cap > 0 THEN CAST(c.cap AS DOUBLE) END AS cap_pric,
            CASE WHEN s.pric_uplmt_amt > 0 AND (c.cap IS NULL OR c.cap <= 0 OR s.hosp_lv IS NULL OR s.pric_uplmt_amt <= c.cap)
                      THEN '定价上限' ELSE '医保目录限价' END AS cap_source
-    FROM svc AS s LEFT JOIN cat_cap AS c ON c.bkkp_sn = s.bkkp_sn
+    FROM svc AS s
+    LEFT JOIN cat_cap AS c ON c.hilist_code = s.hilist_code AND c.fee_date = s.fee_date
+     AND c.hosp_grade IS NOT DISTINCT FROM s.hosp_grade
 )
 SELECT mdtrt_id, psn_no, fixmedins_code, setl_id, bkkp_sn, hilist_code, hilist_name, bilg_dr_code,
        fee_date, CAST(pric AS DOUBLE) AS pric, CAST(cnt AS DOUBLE) AS cnt, cap_pric, cap_source,

@@ -8,9 +8,11 @@ WITH pair AS (
     WHERE ka.rule_class = '医疗服务项目重复收费' AND ka.role = 'A' AND ka.hilist_code <> kb.hilist_code
       AND coalesce(ka.scope, '同日') IN ('同日', '单日', '同次就诊', '单次就诊')
 ),
-day_item AS (  -- net quantity per encounter, day and item (refund lines net out)
+day_item AS (  -- net quantity per encounter, day and item (refund lines net out), items of a pair only
     SELECT mdtrt_id, fee_date, hilist_code, min(hilist_name) AS hilist_name, sum(cnt) AS net_cnt
-    FROM fg_line GROUP BY mdtrt_id, fee_date, hilist_code
+    FROM fg_line
+    WHERE hilist_code IN (SELECT code_a FROM pair UNION ALL SELECT code_b FROM pair)
+    GROUP BY mdtrt_id, fee_date, hilist_code
 ),
 hit AS (
     SELECT l.mdtrt_id, l.psn_no, l.fixmedins_code, l.setl_id, l.bkkp_sn, l.hilist_code, l.hilist_name,

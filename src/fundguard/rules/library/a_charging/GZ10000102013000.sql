@@ -9,9 +9,11 @@ WITH rel AS (
 bundle_val AS (
     SELECT bundle_code, min(bundle_name) AS bundle_name, max(bundle_value) AS bundle_value FROM rel GROUP BY bundle_code
 ),
-day_item AS (  -- net quantity per encounter, day and item (refund lines net out)
+day_item AS (  -- net quantity per encounter, day and item (refund lines net out), bundles and parts only
     SELECT mdtrt_id, fee_date, hilist_code, sum(cnt) AS net_cnt
-    FROM fg_line GROUP BY mdtrt_id, fee_date, hilist_code
+    FROM fg_line
+    WHERE hilist_code IN (SELECT part_code FROM rel UNION ALL SELECT bundle_code FROM rel)
+    GROUP BY mdtrt_id, fee_date, hilist_code
 ),
 part_line AS (
     SELECT l.mdtrt_id, l.psn_no, l.fixmedins_code, l.setl_id, l.bkkp_sn, l.hilist_code, l.hilist_name,

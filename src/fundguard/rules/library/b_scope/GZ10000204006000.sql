@@ -1,14 +1,26 @@
 -- Encounters with a diagnosis whose code starts with a diag_gender prefix of the other gender.
 -- One row per encounter (main diagnosis first, then the smallest code); codes compared upper-case without dots.
-WITH bad AS (
+-- The prefix test is an equi-join: each diagnosis is cut at every prefix length the relation uses.
+WITH rel AS (
+    SELECT code_a, code_b, replace(upper(trim(code_a)), '.', '') AS pfx
+    FROM kb_relations
+    WHERE rel_type = 'diag_gender' AND code_b IN ('1', '2') AND trim(coalesce(code_a, '')) <> ''
+),
+lens AS (SELECT DISTINCT length(pfx) AS n FROM rel),
+dx AS (
+    SELECT d.mdtrt_id, d.diag_code, d.diag_name, d.maindiag_flag,
+           substr(replace(upper(trim(d.diag_code)), '.', ''), 1, n.n) AS pfx
+    FROM fg_diag AS d
+    CROSS JOIN lens AS n
+    WHERE length(replace(upper(trim(d.diag_code)), '.', '')) >= n.n
+),
+bad AS (
     SELECT e.mdtrt_id, e.psn_no, e.fixmedins_code, e.gend, e.begn_date, d.diag_code, d.diag_name,
            r.code_a AS diag_prefix, r.code_b AS limit_gend
     FROM fg_enc AS e
-    JOIN fg_diag AS d ON d.mdtrt_id = e.mdtrt_id
-    JOIN kb_relations AS r ON r.rel_type = 'diag_gender'
-         AND starts_with(replace(upper(trim(d.diag_code)), '.', ''), replace(upper(trim(r.code_a)), '.', ''))
-    WHERE e.gend IN ('1', '2') AND r.code_b IN ('1', '2') AND e.gend <> r.code_b
-      AND trim(coalesce(r.code_a, '')) <> ''
+    JOIN dx AS d ON d.mdtrt_id = e.mdtrt_id
+    JOIN rel AS r ON r.pfx = d.pfx
+    WHERE e.gend IN ('1', '2') AND e.gend <> r.code_b
     QUALIFY row_number() OVER (PARTITION BY e.mdtrt_id
                                ORDER BY CASE WHEN d.maindiag_flag = '1' THEN 0 ELSE 1 END, upper(d.diag_code),
                                         d.diag_code, d.diag_name, r.code_a, r.code_b, e.mdtrt_id) = 1

@@ -1,14 +1,26 @@
 -- Encounters with a diagnosis whose code starts with a diag_age prefix the patient's age at admission
 -- contradicts: note 'max' → age >= value violates; note 'min' → age < value violates. Whole-year values
 -- compare completed years; fractional values compare days / 365.25. One row per encounter.
-WITH bad AS (
+WITH rel AS (
+    SELECT code_a, value, note, replace(upper(trim(code_a)), '.', '') AS pfx
+    FROM kb_relations
+    WHERE rel_type = 'diag_age' AND value IS NOT NULL AND trim(coalesce(code_a, '')) <> ''
+),
+lens AS (SELECT DISTINCT length(pfx) AS n FROM rel),
+dx AS (  -- each diagnosis cut at every prefix length the relation uses: the prefix test becomes an equi-join
+    SELECT d.mdtrt_id, d.diag_code, d.diag_name, d.maindiag_flag,
+           substr(replace(upper(trim(d.diag_code)), '.', ''), 1, n.n) AS pfx
+    FROM fg_diag AS d
+    CROSS JOIN lens AS n
+    WHERE length(replace(upper(trim(d.diag_code)), '.', '')) >= n.n
+),
+bad AS (
     SELECT e.mdtrt_id, e.psn_no, e.fixmedins_code, e.begn_date, e.age_years, d.diag_code, d.diag_name,
            r.code_a AS diag_prefix, r.value AS age_limit, lower(trim(r.note)) AS limit_kind
     FROM fg_enc AS e
-    JOIN fg_diag AS d ON d.mdtrt_id = e.mdtrt_id
-    JOIN kb_relations AS r ON r.rel_type = 'diag_age'
-         AND starts_with(replace(upper(trim(d.diag_code)), '.', ''), replace(upper(trim(r.code_a)), '.', ''))
-    WHERE e.brdy IS NOT NULL AND r.value IS NOT NULL AND trim(coalesce(r.code_a, '')) <> ''
+    JOIN dx AS d ON d.mdtrt_id = e.mdtrt_id
+    JOIN rel AS r ON r.pfx = d.pfx
+    WHERE e.brdy IS NOT NULL
       AND ((lower(trim(r.note)) = 'max'
             AND CASE WHEN r.value = floor(r.value) THEN CAST(e.age_years AS DOUBLE)
                      ELSE date_diff('day', e.brdy, e.begn_date) / 365.25 END >= r.value)

@@ -3,16 +3,15 @@
 --   (1) the subject its service item requires (kb_relations item_subject: item code_a needs subject code_b), or
 --   (2) the subject of the billing department (first 3 characters of bilg_dept_codg: a letter and two digits).
 -- Institutions without prac_scope are skipped; a line both checks flag is reported once (the item's subject first).
-WITH ln AS (
-    SELECT l.mdtrt_id, l.psn_no, l.fixmedins_code, l.setl_id, l.bkkp_sn, l.hilist_code, l.hilist_name,
-           l.bilg_dr_code, l.fee_date, l.bilg_dept_codg,
-           coalesce(l.bilg_dept_name, l.bilg_dept_codg) AS dept_name,
-           e.prac_scope, coalesce(e.fixmedins_name, e.fixmedins_code) AS medins_name,
-           ';' || upper(replace(replace(replace(replace(e.prac_scope, ' ', ''), ',', ';'), '，', ';'), '、', ';'))
+-- The scope test runs once per (institution, item) and (institution, department), not once per line.
+WITH scope AS (
+    SELECT fixmedins_code, min(prac_scope) AS prac_scope,
+           min(coalesce(fixmedins_name, fixmedins_code)) AS medins_name,
+           ';' || upper(replace(replace(replace(replace(min(prac_scope), ' ', ''), ',', ';'), '，', ';'), '、', ';'))
                || ';' AS scope_list
-    FROM fg_line AS l
-    JOIN fg_enc AS e ON e.mdtrt_id = l.mdtrt_id
-    WHERE e.prac_scope IS NOT NULL AND trim(e.prac_scope) <> ''
+    FROM fg_enc
+    WHERE prac_scope IS NOT NULL AND trim(prac_scope) <> ''
+    GROUP BY fixmedins_code
 ),
 item_subj AS (
     SELECT code_a AS hilist_code, upper(trim(code_b)) AS subject, min(name_b) AS subject_name
@@ -20,33 +19,49 @@ item_subj AS (
     WHERE rel_type = 'item_subject' AND code_a IS NOT NULL AND code_b IS NOT NULL AND trim(code_b) <> ''
     GROUP BY code_a, upper(trim(code_b))
 ),
-by_item AS (
-    SELECT n.*, s.subject, 1 AS basis_rank,
-           '项目须具备诊疗科目 ' || s.subject || coalesce('（' || s.subject_name || '）', '') AS basis_text
-    FROM ln AS n
-    JOIN item_subj AS s ON s.hilist_code = n.hilist_code
+inst_item AS (
+    SELECT DISTINCT fixmedins_code, hilist_code FROM fg_line
+    WHERE hilist_code IN (SELECT hilist_code FROM item_subj)
 ),
-by_dept AS (
-    SELECT n.*, upper(substr(n.bilg_dept_codg, 1, 3)) AS subject, 2 AS basis_rank,
-           '开单科室 ' || n.dept_name || '（' || n.bilg_dept_codg || '）属诊疗科目 '
-               || upper(substr(n.bilg_dept_codg, 1, 3)) AS basis_text
-    FROM ln AS n
-    WHERE length(n.bilg_dept_codg) >= 3
-      AND upper(substr(n.bilg_dept_codg, 1, 1)) BETWEEN 'A' AND 'Z'
-      AND substr(n.bilg_dept_codg, 2, 1) BETWEEN '0' AND '9'
-      AND substr(n.bilg_dept_codg, 3, 1) BETWEEN '0' AND '9'
+bad_item AS (
+    SELECT i.fixmedins_code, i.hilist_code, s.subject, 1 AS basis_rank,
+           '项目须具备诊疗科目 ' || s.subject || coalesce('（' || s.subject_name || '）', '') AS basis_text
+    FROM inst_item AS i
+    JOIN scope AS c ON c.fixmedins_code = i.fixmedins_code
+    JOIN item_subj AS s ON s.hilist_code = i.hilist_code
+    WHERE NOT (c.scope_list LIKE '%;' || s.subject || '%')
+),
+inst_dept AS (
+    SELECT DISTINCT fixmedins_code, bilg_dept_codg, upper(substr(bilg_dept_codg, 1, 3)) AS subject FROM fg_line
+    WHERE length(bilg_dept_codg) >= 3
+      AND upper(substr(bilg_dept_codg, 1, 1)) BETWEEN 'A' AND 'Z'
+      AND substr(bilg_dept_codg, 2, 1) BETWEEN '0' AND '9'
+      AND substr(bilg_dept_codg, 3, 1) BETWEEN '0' AND '9'
+),
+bad_dept AS (
+    SELECT d.fixmedins_code, d.bilg_dept_codg, d.subject
+    FROM inst_dept AS d
+    JOIN scope AS c ON c.fixmedins_code = d.fixmedins_code
+    WHERE NOT (c.scope_list LIKE '%;' || d.subject || '%')
 ),
 cand AS (
-    SELECT mdtrt_id, psn_no, fixmedins_code, setl_id, bkkp_sn, hilist_code, hilist_name, bilg_dr_code, fee_date,
-           bilg_dept_codg, dept_name, prac_scope, medins_name, scope_list, subject, basis_rank, basis_text
-    FROM by_item
+    SELECT l.mdtrt_id, l.psn_no, l.fixmedins_code, l.setl_id, l.bkkp_sn, l.hilist_code, l.hilist_name,
+           l.bilg_dr_code, l.fee_date, l.bilg_dept_codg, coalesce(l.bilg_dept_name, l.bilg_dept_codg) AS dept_name,
+           b.subject, b.basis_rank, b.basis_text
+    FROM fg_line AS l
+    JOIN bad_item AS b ON b.fixmedins_code = l.fixmedins_code AND b.hilist_code = l.hilist_code
     UNION ALL
-    SELECT mdtrt_id, psn_no, fixmedins_code, setl_id, bkkp_sn, hilist_code, hilist_name, bilg_dr_code, fee_date,
-           bilg_dept_codg, dept_name, prac_scope, medins_name, scope_list, subject, basis_rank, basis_text
-    FROM by_dept
+    SELECT l.mdtrt_id, l.psn_no, l.fixmedins_code, l.setl_id, l.bkkp_sn, l.hilist_code, l.hilist_name,
+           l.bilg_dr_code, l.fee_date, l.bilg_dept_codg, coalesce(l.bilg_dept_name, l.bilg_dept_codg) AS dept_name,
+           b.subject, 2 AS basis_rank,
+           '开单科室 ' || coalesce(l.bilg_dept_name, l.bilg_dept_codg) || '（' || l.bilg_dept_codg || '）属诊疗科目 '
+               || b.subject AS basis_text
+    FROM fg_line AS l
+    JOIN bad_dept AS b ON b.fixmedins_code = l.fixmedins_code AND b.bilg_dept_codg = l.bilg_dept_codg
 )
 SELECT c.mdtrt_id, c.psn_no, c.fixmedins_code, c.setl_id, c.bkkp_sn, c.hilist_code, c.hilist_name, c.bilg_dr_code,
-       c.subject AS grp, c.subject, c.basis_text, c.bilg_dept_codg, c.dept_name, c.prac_scope, c.medins_name, c.fee_date
+       c.subject AS grp, c.subject, c.basis_text, c.bilg_dept_codg, c.dept_name, s.prac_scope, s.medins_name,
+       c.fee_date
 FROM cand AS c
-WHERE NOT (c.scope_list LIKE '%;' || c.subject || '%')
+JOIN scope AS s ON s.fixmedins_code = c.fixmedins_code
 QUALIFY row_number() OVER (PARTITION BY c.bkkp_sn ORDER BY c.basis_rank, c.subject) = 1

@@ -19,10 +19,14 @@ sold AS (
                THEN ';' || $list_types || ';' LIKE '%;' || l.list_type || ';%'
                ELSE ';' || $chrgitm_types || ';' LIKE '%;' || coalesce(l.med_chrgitm_type, '#') || ';%' END
 ),
+daily AS (  -- quantity per institution, item and day: the period sums below read days, not lines
+    SELECT fixmedins_code, hilist_code, fee_date, pmk, sum(cnt) AS qty
+    FROM sold GROUP BY fixmedins_code, hilist_code, fee_date, pmk
+),
 per AS (  -- pmk: month key (year * 12 + month - 1) of the period start
-    SELECT s.fixmedins_code, s.hilist_code, s.pmk, sum(s.cnt) AS period_sold,
+    SELECT s.fixmedins_code, s.hilist_code, s.pmk, sum(s.qty) AS period_sold,
            make_date(CAST(floor(s.pmk / 12) AS INTEGER), CAST(s.pmk % 12 AS INTEGER) + 1, 1) AS period_start
-    FROM sold AS s
+    FROM daily AS s
     GROUP BY s.fixmedins_code, s.hilist_code, s.pmk
 ),
 cum AS (  -- quantity sold through each period end, since the first line
@@ -50,9 +54,9 @@ purc AS (  -- purchases from the anchor to the period end
     GROUP BY a.fixmedins_code, a.hilist_code, a.pmk
 ),
 before AS (  -- quantity sold before the anchor
-    SELECT a.fixmedins_code, a.hilist_code, a.pmk, coalesce(sum(s.cnt), 0) AS sold_before
+    SELECT a.fixmedins_code, a.hilist_code, a.pmk, coalesce(sum(s.qty), 0) AS sold_before
     FROM anchor AS a
-    LEFT JOIN sold AS s ON s.fixmedins_code = a.fixmedins_code AND s.hilist_code = a.hilist_code
+    LEFT JOIN daily AS s ON s.fixmedins_code = a.fixmedins_code AND s.hilist_code = a.hilist_code
      AND s.fee_date < a.anchor_date
     WHERE a.rn = 1
     GROUP BY a.fixmedins_code, a.hilist_code, a.pmk
@@ -67,12 +71,16 @@ period AS (
     JOIN before AS b ON b.fixmedins_code = a.fixmedins_code AND b.hilist_code = a.hilist_code AND b.pmk = a.pmk
     WHERE a.rn = 1
 ),
-lines AS (  -- over_qty: quantity sold since the anchor through this line beyond what was available
+flagged AS (  -- only items with an excess in some period need their lines ordered
+    SELECT DISTINCT fixmedins_code, hilist_code FROM period WHERE excess_qty > 0
+),
+lines AS (  -- run_qty: quantity sold since the first line through this line
     SELECT s.bkkp_sn, s.fixmedins_code, s.hilist_code, s.hilist_name, s.cnt, s.pric,
            sum(s.cnt) OVER (PARTITION BY s.fixmedins_code, s.hilist_code ORDER BY s.fee_ocur_time, s.bkkp_sn
                             ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS run_qty,
            s.pmk
     FROM sold AS s
+    JOIN flagged AS f ON f.fixmedins_code = s.fixmedins_code AND f.hilist_code = s.hilist_code
 )
 SELECT CAST(NULL AS VARCHAR) AS mdtrt_id, CAST(NULL AS VARCHAR) AS psn_no, x.fixmedins_code, x.bkkp_sn,
        x.hilist_code, x.hilist_name, x.hilist_code || ' ' || strftime(p.period_start, '%Y-%m') AS grp,

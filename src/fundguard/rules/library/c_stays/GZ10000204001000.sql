@@ -6,20 +6,30 @@ WITH ipt AS (
     FROM fg_enc AS e
     WHERE e.med_type LIKE '2%' OR e.med_type = '52'
 ),
-mdx AS (  -- main diagnoses (settlement list and discharge record), dots removed
+mdx AS (  -- main diagnoses of the stays (settlement list and discharge record), dots removed
     SELECT DISTINCT d.mdtrt_id, d.diag_code, upper(replace(d.diag_code, '.', '')) AS dx
     FROM fg_diag AS d
-    WHERE d.maindiag_flag = '1' AND d.diag_code IS NOT NULL
+    WHERE d.maindiag_flag = '1' AND d.diag_code IS NOT NULL AND d.mdtrt_id IN (SELECT mdtrt_id FROM ipt)
+),
+rel AS (
+    SELECT rel_type, code_b, upper(replace(code_a, '.', '')) AS pfx FROM kb_relations
+    WHERE rel_type IN ('planned_cycle', 'diag_family') AND code_a IS NOT NULL AND code_a <> ''
+),
+mdx_pfx AS (  -- each main diagnosis cut at every prefix length the relations use: prefix tests become equi-joins
+    SELECT m.mdtrt_id, m.dx, substr(m.dx, 1, n.n) AS pfx
+    FROM mdx AS m
+    CROSS JOIN (SELECT DISTINCT length(pfx) AS n FROM rel) AS n
+    WHERE length(m.dx) >= n.n
 ),
 planned AS (
     SELECT DISTINCT m.mdtrt_id
-    FROM mdx AS m
-    JOIN kb_relations AS r ON r.rel_type = 'planned_cycle' AND starts_with(m.dx, upper(replace(r.code_a, '.', '')))
+    FROM mdx_pfx AS m
+    JOIN rel AS r ON r.rel_type = 'planned_cycle' AND r.pfx = m.pfx
 ),
 fam AS (
     SELECT DISTINCT m.mdtrt_id, m.dx, r.code_b AS fam
-    FROM mdx AS m
-    JOIN kb_relations AS r ON r.rel_type = 'diag_family' AND starts_with(m.dx, upper(replace(r.code_a, '.', '')))
+    FROM mdx_pfx AS m
+    JOIN rel AS r ON r.rel_type = 'diag_family' AND r.pfx = m.pfx
 ),
 pair AS (  -- a: earlier stay, b: readmission
     SELECT b.mdtrt_id, b.psn_no, b.fixmedins_code, b.medins_name, b.begn_date, b.end_date,

@@ -20,12 +20,21 @@ fees AS (
     JOIN fg_line AS l ON l.mdtrt_id = i.mdtrt_id
     GROUP BY i.mdtrt_id
 ),
+rel AS (
+    SELECT name_a, upper(replace(code_a, '.', '')) AS pfx FROM kb_relations
+    WHERE rel_type = 'light_diag' AND code_a IS NOT NULL AND code_a <> ''
+),
+mdx AS (  -- main diagnoses of the short stays, cut at every prefix length the relation uses (an equi-join)
+    SELECT d.mdtrt_id, d.diag_code, substr(upper(replace(d.diag_code, '.', '')), 1, n.n) AS pfx
+    FROM fg_diag AS d
+    CROSS JOIN (SELECT DISTINCT length(pfx) AS n FROM rel) AS n
+    WHERE d.maindiag_flag = '1' AND d.mdtrt_id IN (SELECT mdtrt_id FROM ipt)
+      AND length(upper(replace(d.diag_code, '.', ''))) >= n.n
+),
 light AS (  -- main diagnosis is a light condition (kb_relations light_diag prefix)
     SELECT d.mdtrt_id, min(d.diag_code) AS diag_code, min(r.name_a) AS light_name
-    FROM fg_diag AS d
-    JOIN kb_relations AS r ON r.rel_type = 'light_diag'
-     AND starts_with(upper(replace(d.diag_code, '.', '')), upper(replace(r.code_a, '.', '')))
-    WHERE d.maindiag_flag = '1'
+    FROM mdx AS d
+    JOIN rel AS r ON r.pfx = d.pfx
     GROUP BY d.mdtrt_id
 )
 SELECT i.mdtrt_id, i.psn_no, i.fixmedins_code, i.medins_name, i.begn_date, i.end_date, i.los_days AS stay_days,
