@@ -27,7 +27,7 @@ matched AS (
 dx AS (
     SELECT mdtrt_id, count(DISTINCT diag_code) AS diag_cnt,
            min(CASE WHEN maindiag_flag = '1' THEN diag_code END) AS main_code, min(diag_code) AS any_code
-    FROM fg_diag WHERE diag_code IS NOT NULL GROUP BY mdtrt_id
+    FROM fg_diag WHERE diag_code IS NOT NULL AND mdtrt_id IN (SELECT mdtrt_id FROM hit) GROUP BY mdtrt_id
 )
 SELECT h.mdtrt_id, h.psn_no, h.fixmedins_code, h.setl_id, h.bkkp_sn, h.hilist_code, h.hilist_name,
        h.bilg_dr_code, h.kp_id, h.fee_date, h.icd_prefixes,
