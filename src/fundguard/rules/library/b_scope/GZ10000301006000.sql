@@ -10,10 +10,6 @@ WITH rx AS (
     WHERE (l.med_type LIKE '14%' OR l.med_type IN ('11', '41', '9901'))
       AND substr(l.hilist_code, 1, 1) IN ('X', 'Z')
 ),
-prev AS (  -- earlier supplies: only the columns the comparison and the evidence need (keeps the join small)
-    SELECT bkkp_sn, mdtrt_id, psn_no, generic, fixmedins_code, hilist_code, fee_ocur_time, fee_date, prd_days
-    FROM rx WHERE prd_days > 0
-),
 pair AS (
     SELECT c.bkkp_sn, c.mdtrt_id, c.psn_no, c.fixmedins_code, c.setl_id, c.hilist_code, c.hilist_name,
            c.bilg_dr_code, c.fee_date, c.fee, c.prd_days,
@@ -21,9 +17,9 @@ pair AS (
            p.fee_date AS prev_fee_date, p.prd_days AS prev_prd_days,
            p.prd_days - date_diff('day', p.fee_date, c.fee_date) AS overlap_days
     FROM rx AS c
-    JOIN prev AS p ON p.psn_no = c.psn_no AND p.generic = c.generic AND p.mdtrt_id <> c.mdtrt_id
-     AND p.fee_date <= c.fee_date
+    JOIN rx AS p ON p.psn_no = c.psn_no AND p.generic = c.generic AND p.mdtrt_id <> c.mdtrt_id
     WHERE c.inscp > 0
+      AND p.prd_days > 0
       AND (p.fee_ocur_time < c.fee_ocur_time OR (p.fee_ocur_time = c.fee_ocur_time AND p.mdtrt_id < c.mdtrt_id))
       AND p.prd_days - date_diff('day', p.fee_date, c.fee_date) > $tolerance_days
     QUALIFY row_number() OVER (PARTITION BY c.bkkp_sn
