@@ -3,6 +3,8 @@ PYTHON ?= python3.11
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# Front-end packages (npm) copied into the web app's static/vendor/ for offline use.
+VENDOR := src/fundguard/web/static/vendor/.stamp
 
 .PHONY: setup demo test bench lock clean
 
@@ -14,14 +16,20 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/pip install --quiet --no-deps -e .
 	@touch $(STAMP)
 
-setup: $(STAMP)
+$(VENDOR): package.json $(wildcard package-lock.json) src/fundguard/web/vendor.json
+	@if command -v npm >/dev/null 2>&1; then \
+	  if [ -f package-lock.json ]; then npm ci --no-audit --no-fund --loglevel=error; \
+	  else npm install --no-audit --no-fund --loglevel=error; fi && npm run --silent vendor; \
+	else echo "未找到 npm：网页可用但不显示图表，浏览器测试将跳过（安装 Node.js 后重新运行 make setup）"; fi
 
-## The main job on embedded defaults: synthetic city → load → summary.
-demo: $(STAMP)
+setup: $(STAMP) $(VENDOR)
+
+## The main job on embedded defaults: synthetic city → load → audit → workflow → the web app on localhost.
+demo: $(STAMP) $(VENDOR)
 	$(BIN)/fundguard demo
 
 ## The whole test suite (CI runs exactly this).
-test: $(STAMP)
+test: $(STAMP) $(VENDOR)
 	$(BIN)/python -m pytest
 
 ## Benchmarks (not part of the tests): synth speed, load of a large city.
@@ -33,4 +41,4 @@ lock:
 	$(BIN)/pip install --quiet uv && $(BIN)/uv pip compile pyproject.toml --extra dev -p 3.11 -o requirements.lock
 
 clean:
-	rm -rf $(VENV) data out .pytest_cache
+	rm -rf $(VENV) data out .pytest_cache node_modules src/fundguard/web/static/vendor artifacts
