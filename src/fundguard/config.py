@@ -44,6 +44,7 @@ class Settings(BaseSettings):
     login_lock_minutes: int = Field(default=15, ge=1, le=1440, description="超过失败次数后锁定的时长（分钟）")
     attachment_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024, le=200 * 1024 * 1024,
                                       description="单个附件的大小上限（字节）")
+    session_hours: int = Field(default=8, ge=1, le=720, description="网页登录会话的有效时长（小时）")
     secret_key: str = Field(default="", repr=False,
                             description="会话签名密钥；留空则首次使用时随机生成并保存在数据目录 secret.key")
 

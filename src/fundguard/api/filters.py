@@ -71,8 +71,6 @@ def item_query(params: Mapping[str, Any], *, max_page_size: int = 500) -> Query:
         values["state"] = state_choice
     if "overdue" in values:
         values["overdue"] = values["overdue"] in ("1", "true", "yes", "是")
-    if "psn_no" in values and "psn_no" not in ItemFilter.model_fields:  # older service: search by text
-        values["q"] = values.pop("psn_no")
     if "period_from" in values:
         values["period_from"] = values["period_from"][:7]
     if "period_to" in values:
@@ -88,15 +86,6 @@ def item_query(params: Mapping[str, Any], *, max_page_size: int = 500) -> Query:
 
 
 def list_items(items, principal, query: Query, *, page: int | None = None, page_size: int | None = None):
-    """ItemService.list_items with the query's sort; a service that takes one sort key gets the last (for the
-    default "sev_deg,-vola_amt" that keeps the amount order)."""
-    from fundguard.errors import ValidationFailed
-
+    """ItemService.list_items with the query's filter and sort (several comma-separated keys allowed)."""
     page, page_size = page or query.page, page_size or query.page_size
-    try:
-        return items.list_items(principal, query.filter, sort=query.sort, page=page, page_size=page_size)
-    except ValidationFailed:
-        if "," not in query.sort:
-            raise
-        return items.list_items(principal, query.filter, sort=query.sort.split(",")[-1], page=page,
-                                page_size=page_size)
+    return items.list_items(principal, query.filter, sort=query.sort, page=page, page_size=page_size)

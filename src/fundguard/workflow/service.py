@@ -62,6 +62,18 @@ _CENT = Decimal("0.01")
 _ITEM_COLUMNS = tuple(name for name in ItemView.model_fields if name in Item.__table__.columns and name != "state")
 
 
+def _order_by(sort: str) -> list:
+    """``"sev_deg,-vola_amt"``: comma-separated keys, ``-`` for descending; unknown keys are refused."""
+    order = []
+    for part in [p.strip() for p in (sort or "").split(",") if p.strip()] or ["-vola_amt"]:
+        key = part.lstrip("-+")
+        if key not in SORT_KEYS:
+            raise ValidationFailed(f"不支持按 {key!r} 排序，可选：{'、'.join(sorted(SORT_KEYS))}")
+        col = getattr(Item, key)
+        order.append(col.desc().nulls_last() if part.startswith("-") else col.asc().nulls_last())
+    return order
+
+
 def _money(value) -> Decimal:
     return Decimal(str(value or 0)).quantize(_CENT)
 
@@ -86,16 +98,12 @@ class ItemService:
         f = f or ItemFilter()
         if page < 1 or not 1 <= page_size <= MAX_PAGE_SIZE:
             raise ValidationFailed(f"页码从 1 开始，每页 1–{MAX_PAGE_SIZE} 条")
-        key = sort.lstrip("-+")
-        if key not in SORT_KEYS:
-            raise ValidationFailed(f"不支持按 {key!r} 排序，可选：{'、'.join(sorted(SORT_KEYS))}")
+        order = _order_by(sort)
         today = self.clock().date()
-        col = getattr(Item, key)
-        order = col.desc().nulls_last() if sort.startswith("-") else col.asc().nulls_last()
         where = self._scope(principal) + self._filters(f, today)
         with self.db.session() as s:
             total = s.scalar(select(func.count()).select_from(Item).where(*where))
-            rows = s.scalars(select(Item).where(*where).order_by(order, Item.jr_id)
+            rows = s.scalars(select(Item).where(*where).order_by(*order, Item.jr_id)
                              .offset((page - 1) * page_size).limit(page_size)).all()
             views = self._views(s, principal, rows, today)
         return Page(items=views, total=total or 0, page=page, page_size=page_size)
@@ -360,7 +368,7 @@ class ItemService:
 
     def _filters(self, f: ItemFilter, today: dt.date) -> list:
         w = []
-        for field in ("rule_id", "fixmedins_code", "sev_deg", "assignee_id"):
+        for field in ("rule_id", "fixmedins_code", "psn_no", "sev_deg", "assignee_id"):
             value = getattr(f, field)
             if value is not None and value != "":
                 w.append(getattr(Item, field) == value)

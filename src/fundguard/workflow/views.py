@@ -16,6 +16,7 @@ class ItemFilter(BaseModel):
 
     rule_id: str | None = None
     fixmedins_code: str | None = None
+    psn_no: str | None = None
     period_from: str | None = Field(default=None, pattern=r"^\d{4}-\d{2}$")
     period_to: str | None = Field(default=None, pattern=r"^\d{4}-\d{2}$")
     sev_deg: int | None = None
