@@ -68,11 +68,15 @@ def init_schema(con: duckdb.DuckDBPyConnection) -> None:
     """Create missing tables and add columns a newer version declares (never drops anything)."""
     for ddl in BOOKKEEPING_DDL:
         con.execute(ddl)
+    from fundguard.engine.realtime.feedback import init_realtime_schema
     from fundguard.engine.schema import init_engine_schema
     from fundguard.kb.schema import init_kb_schema
+    from fundguard.screening.schema import init_screening_schema
 
     init_kb_schema(con)
     init_engine_schema(con)
+    init_realtime_schema(con)
+    init_screening_schema(con)
     for spec in ALL_TABLES:
         con.execute(table_ddl(spec))
         existing = {r[0] for r in con.execute(
