@@ -5,7 +5,7 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-BENCHES = ["bench_synth.py", "bench_load.py", "bench_audit.py"]
+BENCHES = ["bench_synth.py", "bench_load.py", "bench_audit.py", "bench_screen.py", "bench_realtime.py"]
 
 if __name__ == "__main__":
     for name in BENCHES:

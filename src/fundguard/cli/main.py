@@ -11,6 +11,10 @@ import typer
 
 from fundguard.cli.audit import audit, evaluate, kb_app, rules_app
 from fundguard.cli.common import DbOption, console, open_store, progress_bar, show
+from fundguard.cli.precheck import precheck
+from fundguard.cli.screen import screen
+from fundguard.cli.serve import serve
+from fundguard.cli.workflow import workflow_app
 from fundguard.config import get_settings
 from fundguard.errors import FundGuardError
 
@@ -22,8 +26,12 @@ app = typer.Typer(
 )
 app.add_typer(kb_app, name="kb")
 app.add_typer(rules_app, name="rules")
+app.add_typer(workflow_app, name="workflow")
 app.command()(audit)
 app.command(name="eval")(evaluate)
+app.command()(precheck)
+app.command(name="screen")(screen)
+app.command()(serve)
 
 
 @app.command()
@@ -154,8 +162,11 @@ def demo(
     persons: int = typer.Option(5_000, "--persons", min=100, help="合成城市的参保人数"),
     seed: int = typer.Option(2025, "--seed", help="随机种子"),
     workdir: Path = typer.Option(Path("data/demo"), "--workdir", help="演示数据与分析库所在目录（每次重建）"),
+    no_serve: bool = typer.Option(False, "--no-serve", help="准备好演示账号后不启动网页（测试与 CI 用）"),
+    host: str = typer.Option("127.0.0.1", "--host", help="网页监听地址"),
+    port: int = typer.Option(8000, "--port", min=1, max=65535, help="网页端口"),
 ):
-    """一键演示：生成合成城市 → 导入分析库 → 智能审核 → 对照违规标注评估 → 打印概况。"""
+    """一键演示：生成合成城市 → 导入分析库 → 智能审核 → 评估 → 大数据筛查 → 疑点进入工作流 → 启动网页并打印演示账号。"""
     from fundguard.cli.audit import audit, evaluate
     from fundguard.reports import summary
     from fundguard.store.db import connect
@@ -180,8 +191,63 @@ def demo(
     audit(out=workdir / "findings.xlsx", input_dir=None, kb=None, db=db, rules=None, engine="duckdb")
     console.rule("[bold]4. 检出质量（对照违规标注）")
     evaluate(truth=city / "ground_truth.parquet", db=db, run=None, sections="ABC")
-    console.print(f"[green]演示完成[/green]，用时 {time.perf_counter() - started:.1f} 秒。"
-                  f"分析库：{db}；疑点清单：{workdir / 'findings.xlsx'}")
+    console.rule("[bold]5. 大数据筛查（风险排名与解释）")
+    from fundguard.cli.screen import screen as run_screen
+
+    run_screen(out=[workdir / "screening.xlsx", workdir / "screening.parquet"], db=db, period=None,
+               charts=workdir / "charts", evaluate=True, truth=city / "ground_truth.parquet", top=5)
+    console.rule("[bold]6. 疑点进入处理流程，准备演示账号")
+    settings = demo_settings(workdir)
+    accounts = prepare_workflow(db, settings)
+    console.print(f"[green]演示数据已就绪[/green]，用时 {time.perf_counter() - started:.1f} 秒。"
+                  f"分析库：{db}；疑点清单：{workdir / 'findings.xlsx'}；筛查结果：{workdir / 'screening.xlsx'}")
+    print_accounts(accounts, host, port)
+    if not no_serve:
+        from fundguard.cli.serve import run_server
+
+        run_server(db, host, port, settings=settings)
+
+
+def demo_settings(workdir: Path):
+    """The demo's own data directory and workflow database; the signing key stays in the main data directory so
+    the demo passwords (derived from it) are the same every time."""
+    base = get_settings()
+    return base.model_copy(update={"data_dir": workdir, "workflow_db_url": f"sqlite:///{(workdir / 'workflow.db').as_posix()}",
+                                   "secret_key": base.get_secret_key()})
+
+
+def prepare_workflow(db: Path, settings) -> list[tuple[str, str, str]]:
+    """Import the latest run's findings as 疑点 items and create the demo accounts (institution accounts are bound
+    to the two institutions with the most findings)."""
+    from fundguard.store.db import connect
+    from fundguard.workflow.db import open_workflow_db
+    from fundguard.workflow.service import ItemService
+    from fundguard.workflow.users import ensure_demo_users
+
+    wf = open_workflow_db(settings)
+    con = connect(db, settings=settings)
+    try:
+        imported = ItemService(wf).import_findings(con)
+        codes = [r[0] for r in con.execute(
+            """SELECT fixmedins_code FROM findings WHERE run_id = (SELECT max(run_id) FROM findings)
+               AND fixmedins_code IS NOT NULL GROUP BY 1 ORDER BY count(*) FILTER (WHERE sev_deg = 1) DESC,
+               count(*) DESC, 1 LIMIT 2""").fetchall()]
+        accounts = ensure_demo_users(wf, codes)
+    finally:
+        con.close()
+        wf.dispose()
+    console.print(f"已生成 {imported:,} 条待初审疑点。")
+    return accounts
+
+
+def print_accounts(accounts: list[tuple[str, str, str]], host: str, port: int) -> None:
+    from fundguard.reports.summary import Table
+
+    show(Table("演示账号（密码由本机密钥生成，仅用于演示）", ["用户名", "密码", "角色"], accounts))
+    shown = "localhost" if host in ("127.0.0.1", "0.0.0.0") else host
+    console.print(f"网页地址：[bold]http://{shown}:{port}/[/bold]。完整流程：analyst 初审确认 → reviewer 复审通过并推送机构 → "
+                  "inst1 申诉（附材料）→ analyst 调查核实 → analyst 或 leader 违规处理。")
+    console.print("以后再次打开演示：FUNDGUARD_DATA_DIR=data/demo .venv/bin/fundguard serve")
 
 
 def main() -> None:

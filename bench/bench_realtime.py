@@ -1,0 +1,248 @@
+"""Real-time audit (3101/3102) under load on loopback: latency percentiles and sustained throughput.
+
+Goal (issue 4): a request with 200 order lines and 50 prior encounters of history answers with p99 ≤ 50 ms on
+2 cores (stretch 20 ms), and the gateway sustains ≥ 200 requests/s without errors.
+
+Setup: a synthetic city (``fundguard synth``) loaded into a store with the built-in knowledge base; ``--patients``
+bench patients each get 50 prior encounters (copies of real encounters of the city, with their lines,
+diagnoses and settlements, spread over the year) and one 3101 message for a new inpatient encounter with 200
+orders drawn from the city's inpatient lines (real codes and prices). The gateway (``create_gateway_app``)
+runs in its own process under uvicorn; this process sends the messages over loopback with httpx:
+
+1. sequential: one request at a time (``--sequential`` requests): latency p50/p95/p99;
+2. load: ``--concurrency`` clients for at most ``--seconds`` seconds or ``--requests`` requests: throughput,
+   errors and latency percentiles under load.
+
+    .venv/bin/python bench/bench_realtime.py [--workdir DIR] [--persons 3000] [--patients 100]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+GOAL_P99_MS, STRETCH_P99_MS, GOAL_RPS = 50.0, 20.0, 200.0
+ORDERS, PRIOR = 200, 50
+
+
+def build_store(workdir: Path, persons: int, patients: int, seed: int = 11) -> Path:
+    """A loaded synthetic city plus ``patients`` bench patients with ``PRIOR`` earlier encounters each."""
+    from fundguard.kb.builtin import ensure_builtin
+    from fundguard.store.db import connect
+
+    db = workdir / "rt.duckdb"
+    marker = workdir / f"ready-{persons}-{patients}-{seed}"
+    if marker.exists():
+        return db
+    if workdir.exists():
+        shutil.rmtree(workdir)
+    workdir.mkdir(parents=True)
+    cli = [sys.executable, "-m", "fundguard.cli.main"]
+    subprocess.run(cli + ["synth", "--persons", str(persons), "--seed", str(seed), "--out", str(workdir / "city")],
+                   check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
+    subprocess.run(cli + ["load", str(workdir / "city"), "--db", str(db)], check=True, cwd=ROOT,
+                   stdout=subprocess.DEVNULL)
+    con = connect(db)
+    try:
+        ensure_builtin(con)
+        rng = random.Random(seed)
+        encounters = [r[0] for r in con.execute("SELECT mdtrt_id FROM mdtrt_d ORDER BY mdtrt_id").fetchall()]
+        mapping = []
+        for p in range(patients):
+            psn = f"BENCHP{p:05d}"
+            for k, old in enumerate(rng.sample(encounters, PRIOR)):
+                mapping.append((old, f"BENCHM{p:05d}-{k:02d}", psn, dt.datetime(2025, 1, 2) + dt.timedelta(days=6 * k)))
+        con.execute("CREATE TEMP TABLE bench_map (old VARCHAR, new VARCHAR, psn VARCHAR, begn TIMESTAMP)")
+        con.executemany("INSERT INTO bench_map VALUES (?, ?, ?, ?)", mapping)
+        con.execute("""INSERT INTO mdtrt_d SELECT m.* REPLACE (b.new AS mdtrt_id, b.psn AS psn_no, b.begn AS begntime,
+                              b.begn + (coalesce(m.endtime, m.begntime) - m.begntime) AS endtime)
+                       FROM mdtrt_d m JOIN bench_map b ON b.old = m.mdtrt_id""")
+        con.execute("""INSERT INTO fee_list_d SELECT f.* REPLACE (b.new || '-' || f.bkkp_sn AS bkkp_sn, b.new AS mdtrt_id,
+                              b.psn AS psn_no, b.new AS setl_id, b.begn + (f.fee_ocur_time - m.begntime) AS fee_ocur_time)
+                       FROM fee_list_d f JOIN bench_map b ON b.old = f.mdtrt_id JOIN mdtrt_d m ON m.mdtrt_id = b.old""")
+        con.execute("""INSERT INTO setl_d SELECT s.* REPLACE (b.new AS setl_id, b.new AS mdtrt_id, b.psn AS psn_no,
+                              b.begn AS setl_time) FROM setl_d s JOIN bench_map b ON b.old = s.mdtrt_id""")
+        con.execute("""INSERT INTO setl_list_diag_d SELECT d.* REPLACE (b.new || '-' || d.setl_list_diag_id AS setl_list_diag_id,
+                              b.new AS mdtrt_id, b.psn AS psn_no, b.new AS setl_id)
+                       FROM setl_list_diag_d d JOIN bench_map b ON b.old = d.mdtrt_id""")
+        con.execute("INSERT INTO psn_info SELECT p.* REPLACE (b.psn AS psn_no, NULL AS die_date) FROM psn_info p "
+                    "JOIN (SELECT DISTINCT psn FROM bench_map) b ON true QUALIFY row_number() OVER (PARTITION BY b.psn) = 1")
+    finally:
+        con.close()
+    marker.touch()
+    return db
+
+
+def make_requests(db: Path, patients: int, seed: int = 5, infno: str = "3101", scene: str = "5") -> list[dict]:
+    """One message per bench patient: a new inpatient stay with ORDERS orders drawn from real inpatient lines."""
+    import duckdb
+
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        lines = con.execute("""SELECT f.hilist_code, f.hilist_name, f.med_chrgitm_type, coalesce(f.list_type, ''),
+                                      CAST(f.pric AS DOUBLE), CAST(f.cnt AS DOUBLE)
+                               FROM fee_list_d f JOIN mdtrt_d m USING (mdtrt_id)
+                               WHERE m.med_type = '21' AND f.cnt > 0 AND f.mdtrt_id NOT LIKE 'BENCHM%'
+                               ORDER BY f.bkkp_sn LIMIT 50000""").fetchall()
+        diags = con.execute("SELECT diag_code, diag_name FROM setl_list_diag_d WHERE mdtrt_id NOT LIKE 'BENCHM%' "
+                            "ORDER BY setl_list_diag_id LIMIT 5000").fetchall()
+        medins = con.execute("SELECT fixmedins_code, fixmedins_name, hosp_lv FROM medins_info "
+                             "WHERE fixmedins_type = '1' ORDER BY fixmedins_code LIMIT 20").fetchall()
+    finally:
+        con.close()
+    rng = random.Random(seed)
+    out = []
+    for p in range(patients):
+        mid = f"BENCHNEW{p:05d}"
+        code, name, lv = rng.choice(medins)
+        adm = dt.datetime(2025, 12, 10, 9, 0)
+        orders = []
+        for n, (hcode, hname, chrg, list_type, pric, cnt) in enumerate(rng.sample(lines, ORDERS)):
+            when = adm + dt.timedelta(days=n % 4, hours=n % 9)
+            orders.append({"rx_id": f"RX{n:04d}", "rxno": f"CF{n // 10:03d}", "long_drord_flag": "0",
+                           "hilist_type": list_type, "chrg_type": chrg or "", "drord_bhvr": "0", "hilist_code": hcode,
+                           "hilist_name": hname or "", "hilist_lv": "01", "hilist_pric": pric,
+                           "hosplist_code": hcode, "hosplist_name": hname or "", "cnt": cnt, "pric": pric,
+                           "sumamt": round(cnt * pric, 2), "ownpay_amt": 0, "selfpay_amt": 0, "spec": "",
+                           "spec_unt": "", "drord_begn_date": when.strftime("%Y-%m-%d %H:%M:%S"),
+                           "drord_dept_codg": "A03", "drord_dept_name": "内科", "drord_dr_codg": "D001",
+                           "drord_dr_name": "医生", "drord_dr_profttl": "2", "curr_drord_flag": "1"})
+        dx = rng.sample(diags, 2)
+        out.append({"infno": infno, "msgid": f"BENCH{p:08d}", "fixmedins_code": code, "input": {"data": {
+            "syscode": "BENCH", "task_id": f"T{p}", "trig_scen": scene, "patient_dtos": [{
+                "patn_id": f"BENCHP{p:05d}", "patn_name": "测试", "gend": rng.choice("12"), "brdy": "1960-05-01",
+                "poolarea": "", "curr_mdtrt_id": mid, "fsi_encounter_dtos": [{
+                    "mdtrt_id": mid, "medins_id": code, "medins_name": name, "medins_admdvs": "", "medins_type": "1",
+                    "medins_lv": lv or "", "adm_date": adm.strftime("%Y-%m-%d %H:%M:%S"), "dscg_date": "",
+                    "dscg_main_dise_codg": dx[0][0], "dscg_main_dise_name": dx[0][1] or "", "dr_codg": "D001",
+                    "adm_dept_codg": "A03", "adm_dept_name": "内科", "dscg_dept_codg": "", "dscg_dept_name": "",
+                    "med_mdtrt_type": "2", "med_type": "21", "matn_stas": "0",
+                    "medfee_sumamt": round(sum(o["sumamt"] for o in orders), 2), "ownpay_amt": 0, "selfpay_amt": 0,
+                    "setl_totlnum": 0, "insutype": "310", "reim_flag": "0", "out_setl_flag": "0",
+                    "fsi_diagnose_dtos": [{"dise_codg": c, "dise_name": n or "", "maindise_flag": "1" if i == 0 else "0"}
+                                          for i, (c, n) in enumerate(dx)],
+                    "fsi_order_dtos": orders, "fsi_operation_dtos": []}]}]}}})
+    return out
+
+
+def percentiles(values: list[float]) -> tuple[float, float, float]:
+    q = statistics.quantiles(values, n=100, method="inclusive")
+    return q[49], q[94], q[98]
+
+
+def serve(db: str, port: int) -> None:
+    import uvicorn
+
+    from fundguard.api.gateway import create_gateway_app
+    from fundguard.store.db import connect
+
+    app = create_gateway_app(connect(db))
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+
+
+async def _load(url: str, bodies: list[bytes], concurrency: int, limit: int, seconds: float):
+    import httpx
+    import orjson
+
+    latencies: list[float] = []
+    errors: list[str] = []
+    counter = iter(range(limit))
+    deadline = time.perf_counter() + seconds
+
+    async def client(c: httpx.AsyncClient):
+        for i in counter:
+            if time.perf_counter() > deadline:
+                return
+            started = time.perf_counter()
+            try:
+                r = await c.post(url, content=bodies[i % len(bodies)], headers={"content-type": "application/json"})
+                answer = orjson.loads(r.content)
+                if r.status_code != 200 or answer.get("infcode") != 0:
+                    errors.append(f"{r.status_code} {answer.get('err_msg')}")
+            except Exception as exc:  # noqa: BLE001
+                errors.append(repr(exc))
+            latencies.append((time.perf_counter() - started) * 1000)
+
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(limits=limits, timeout=60) as c:
+        started = time.perf_counter()
+        await asyncio.gather(*(client(c) for _ in range(concurrency)))
+        elapsed = time.perf_counter() - started
+    return latencies, errors, elapsed
+
+
+def main() -> None:
+    import httpx
+    import orjson
+
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--workdir", type=Path, default=Path(os.environ.get("TMPDIR", "/tmp")) / "fg-bench-realtime")
+    ap.add_argument("--persons", type=int, default=3000)
+    ap.add_argument("--patients", type=int, default=100)
+    ap.add_argument("--sequential", type=int, default=200)
+    ap.add_argument("--concurrency", type=int, default=32)
+    ap.add_argument("--requests", type=int, default=4000)
+    ap.add_argument("--seconds", type=float, default=30.0)
+    ap.add_argument("--port", type=int, default=18731)
+    ap.add_argument("--serve", nargs=2, metavar=("DB", "PORT"), help=argparse.SUPPRESS)
+    args, _ = ap.parse_known_args()  # bench/run.py passes every benchmark the same arguments
+    if args.serve:
+        serve(args.serve[0], int(args.serve[1]))
+        return
+    t0 = time.perf_counter()
+    db = build_store(args.workdir, args.persons, args.patients)
+    bodies = [orjson.dumps(m) for m in make_requests(db, args.patients)]
+    print(f"store {db} ready in {time.perf_counter() - t0:.1f} s; {len(bodies)} messages of {ORDERS} orders, "
+          f"{PRIOR} prior encounters each ({sum(map(len, bodies)) / len(bodies) / 1024:.0f} KiB per message)")
+    server = subprocess.Popen([sys.executable, __file__, "--serve", str(db), str(args.port)], cwd=ROOT)
+    url = f"http://127.0.0.1:{args.port}/fsi/api/rsfComIfsService/callService"
+    try:
+        for _ in range(300):
+            try:
+                httpx.post(url, content=b"{}", timeout=2)
+                break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        warm = asyncio.run(_load(url, bodies, 2, 20, 60))
+        if warm[1]:
+            raise SystemExit(f"warm-up failed: {warm[1][:3]}")
+        lat, err, elapsed = asyncio.run(_load(url, bodies, 1, args.sequential, args.seconds))
+        p50, p95, p99 = percentiles(lat)
+        print(f"sequential: {len(lat)} requests, {len(err)} errors, p50 {p50:.1f} ms, p95 {p95:.1f} ms, "
+              f"p99 {p99:.1f} ms, {len(lat) / elapsed:.0f} req/s")
+        import psutil
+
+        proc, me = psutil.Process(server.pid), psutil.Process()
+        cpu0 = (sum(proc.cpu_times()[:2]), sum(me.cpu_times()[:2]))
+        lat, err, elapsed = asyncio.run(_load(url, bodies, args.concurrency, args.requests, args.seconds))
+        cpu1 = (sum(proc.cpu_times()[:2]), sum(me.cpu_times()[:2]))
+        p50, p95, p99 = percentiles(lat)
+        rps = len(lat) / elapsed
+        print(f"load ({args.concurrency} clients): {len(lat)} requests in {elapsed:.1f} s = {rps:.0f} req/s, "
+              f"{len(err)} errors, p50 {p50:.1f} ms, p95 {p95:.1f} ms, p99 {p99:.1f} ms; CPU per request: "
+              f"gateway {(cpu1[0] - cpu0[0]) / len(lat) * 1000:.1f} ms, load generator "
+              f"{(cpu1[1] - cpu0[1]) / len(lat) * 1000:.1f} ms")
+        if err:
+            print("first errors:", err[:3])
+        print(f"goal p99 ≤ {GOAL_P99_MS:.0f} ms (stretch {STRETCH_P99_MS:.0f}): "
+              f"{'met' if p99 <= GOAL_P99_MS else 'NOT met'} under load; "
+              f"goal ≥ {GOAL_RPS:.0f} req/s without errors: {'met' if rps >= GOAL_RPS and not err else 'NOT met'}")
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,157 @@
+"""Run the selected rules for one patient of a message, on a worker's own SQLite connection.
+
+The connection opens the mirror (``history``) read-only and keeps, in its temporary schema, tables named like
+the national tables (``mdtrt_d``, ``fee_list_d`` …) and like the working set (``fg_line``, ``fg_enc`` …):
+temporary tables come first in SQLite's name resolution, so the transpiled working-set and rule SQL
+(``lite``) read just this patient's rows. Per patient:
+
+1. the shadow tables take the message's rows and the patient's history from the mirror (the message's own
+   encounters excluded; a stored line with the id of a requested order is renamed ``<id>#H``);
+2. the working-set tables the selected rules read are refilled from them;
+3. each selected rule runs as its own cached statement, minus the rules whose knowledge-point classes no code
+   of the patient's lines has (such a rule's SQL joins the points on those lines: it cannot give a finding).
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from operator import itemgetter
+from typing import Any
+
+from fundguard.engine.realtime import lite
+from fundguard.engine.realtime.history import HistoryStore, hist_name, shadow_columns
+from fundguard.engine.realtime.mapping import COLUMNS, RAW_TABLES, Universe
+from fundguard.engine.workset import WORKSET
+from fundguard.rules.library import Rule
+
+WORKSET_SQL = {name: select for name, select in WORKSET if name != "fg_kb"}
+WORKSET_INDEXES = {"fg_fee": ("setl_id", "mdtrt_id"), "fg_setl": ("setl_id",), "fg_enc": ("mdtrt_id", "psn_no"),
+                   "fg_line": ("bkkp_sn", "mdtrt_id", "hilist_code", "psn_no"), "fg_enc_amt": ("mdtrt_id",),
+                   "fg_diag": ("mdtrt_id",), "fg_oprn": ("mdtrt_id",)}
+def _reads(sql: str, name: str) -> bool:
+    return re.search(rf"\b{name}\b", sql) is not None
+
+
+def needed_tables(sql: str) -> list[str]:
+    """The working-set tables a set of rules reads (with those they are built from), in build order."""
+    work = list(WORKSET_SQL)
+    need = {n for n in work if _reads(sql, n)}
+    for name in reversed(work):
+        if name in need:
+            need |= {n for n in work if n != name and _reads(WORKSET_SQL[name], n)}
+    return [n for n in work if n in need]
+
+
+def _insert(table: str) -> tuple[str, itemgetter]:
+    """INSERT of a message's rows (mapping.COLUMNS order) into the shadow table's columns."""
+    names = [c for c, _ in shadow_columns()[table] if c in COLUMNS[table]]
+    positions = [COLUMNS[table].index(c) for c in names]
+    pick = itemgetter(*positions) if len(positions) > 1 else (lambda row, i=positions[0]: (row[i],))
+    return f"INSERT INTO temp.{table} ({', '.join(names)}) VALUES ({', '.join('?' for _ in names)})", pick
+
+
+_INSERTS: dict[str, tuple[str, itemgetter]] = {}
+
+
+class Executor:
+    """One worker's SQLite connection; create and use it in one thread."""
+
+    def __init__(self, history: HistoryStore, params: dict[str, dict[str, Any]] | None = None):
+        self.history = history
+        self.params = params or {}
+        self.version = -1
+        self.con: sqlite3.Connection | None = None
+        self.kb_classes: dict[str, frozenset[str]] = {}
+        self._work_sql = {name: lite.to_sqlite(select) for name, select in WORKSET_SQL.items()}
+        self._needed: dict[tuple[str, ...], list[str]] = {}
+
+    def refresh(self, version: int) -> None:
+        """(Re)open the mirror after a rebuild and create the connection's temporary tables."""
+        if version == self.version and self.con is not None:
+            return
+        if self.con is not None:
+            self.con.close()
+        con = lite.connect(f"file:{self.history.path}?mode=ro")
+        for table, cols in shadow_columns().items():
+            con.execute(f"CREATE TEMP TABLE {table} ("
+                        + ", ".join(f"{lite._ident(c)} {lite.affinity(t)}" for c, t in cols) + ")")
+        con.execute("CREATE INDEX temp.fee_list_d_mdtrt ON fee_list_d (mdtrt_id)")
+        for name in ("__rt_current", "__rt_skip"):
+            con.execute(f"CREATE TEMP TABLE {name} (mdtrt_id TEXT PRIMARY KEY)")
+        con.execute("CREATE TEMP TABLE __rt_rx (rx TEXT PRIMARY KEY)")
+        for name, select in self._work_sql.items():
+            con.execute(f"CREATE TEMP TABLE {name} AS SELECT * FROM ({select}) LIMIT 0")
+            for col in WORKSET_INDEXES.get(name, ()):
+                con.execute(f"CREATE INDEX temp.{name}_{col} ON {name} ({col})")
+        self.kb_classes = {}
+        for code, rule_class in con.execute("SELECT DISTINCT hilist_code, rule_class FROM main.fg_kb"):
+            self.kb_classes.setdefault(code, set()).add(rule_class)
+        self.kb_classes = {k: frozenset(v) for k, v in self.kb_classes.items()}
+        self.con = con
+        self.version = version
+
+    def rules_for(self, universe: Universe) -> list[Rule]:
+        """The patient's rules, without those whose knowledge classes none of the patient's line codes has."""
+        present: set[str] = set()
+        for code in universe.codes:
+            present |= self.kb_classes.get(code, frozenset())
+        return [r for r in universe.rules if not r.meta.kb_classes or present & set(r.meta.kb_classes)]
+
+    def run(self, universe: Universe, version: int) -> list[tuple]:
+        """Rows of the patient's rules for the current encounter: (rule, mdtrt_id, psn_no, … , rep)."""
+        self.refresh(version)
+        rules = self.rules_for(universe)
+        if not rules:
+            return []
+        con = self.con
+        con.execute("BEGIN")
+        try:
+            self._load(universe)
+            key = tuple(r.rule_id for r in rules)
+            work = self._needed.get(key)
+            if work is None:
+                work = self._needed[key] = needed_tables(" ".join(
+                    lite.rule_sql(r, self.params.get(r.rule_id)) for r in rules))
+            for name in work:
+                con.execute(f"DELETE FROM temp.{name}")
+                con.execute(f"INSERT INTO temp.{name} {self._work_sql[name]}")
+            rows = []
+            for rule in rules:
+                sql = lite.rule_sql(rule, self.params.get(rule.rule_id))
+                rows += [(rule, *r) for r in con.execute(sql)]
+        finally:
+            con.execute("COMMIT")
+        return rows
+
+    def _load(self, universe: Universe) -> None:
+        con = self.con
+        for table in (*RAW_TABLES, "__rt_current", "__rt_skip", "__rt_rx"):
+            con.execute(f"DELETE FROM temp.{table}")
+        con.execute("INSERT INTO temp.__rt_current VALUES (?)", (universe.mdtrt_id,))
+        con.executemany("INSERT OR IGNORE INTO temp.__rt_skip VALUES (?)", [(m,) for m in universe.request_mdtrt_ids])
+        con.executemany("INSERT OR IGNORE INTO temp.__rt_rx VALUES (?)", [(r,) for r in universe.rx_ids])
+        for table, rows in universe.rows.items():
+            if rows:
+                if table not in _INSERTS:
+                    _INSERTS[table] = _insert(table)
+                sql, pick = _INSERTS[table]
+                con.executemany(sql, map(pick, rows))
+        start = universe.hist_from
+        columns = shadow_columns()
+        for table in RAW_TABLES:
+            cols = [c for c, _ in columns[table]]
+            select = ["CASE WHEN h.bkkp_sn IN (SELECT rx FROM temp.__rt_rx) THEN h.bkkp_sn || '#H' ELSE h.bkkp_sn END"
+                      if c == "bkkp_sn" else f"h.{lite._ident(c)}" for c in cols]
+            where = "h.__psn = ?"
+            params: tuple = (universe.psn_no,)
+            if table != "psn_info":
+                where += " AND h.__begn >= ? AND h.mdtrt_id NOT IN (SELECT mdtrt_id FROM temp.__rt_skip)"
+                params += (start,)
+            con.execute(f"INSERT INTO temp.{table} ({', '.join(lite._ident(c) for c in cols)}) "
+                        f"SELECT {', '.join(select)} FROM main.{hist_name(table)} h WHERE {where}", params)
+
+    def close(self) -> None:
+        if self.con is not None:
+            self.con.close()
+            self.con = None

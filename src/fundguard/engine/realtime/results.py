@@ -1,0 +1,155 @@
+"""From rule rows to the 3101/3102 answer: findings as the batch engine forms them, then result DTOs.
+
+The grouping is the batch engine's (``engine.findings.assemble``): rows with equal (mdtrt_id, psn_no,
+fixmedins_code, kp_id, grp) form one finding; a line's amount is its violating share times its fund share;
+``jr_id`` hashes the rule, those keys and the sorted line ids, so the same violation gets the same id here
+and in a batch audit. Texts come from the same functions (``render_message``, ``evidence_text``).
+"""
+
+from __future__ import annotations
+
+import decimal
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from fundguard.engine.findings import KEY, evidence_text, render_message
+from fundguard.engine.realtime.mapping import Universe
+from fundguard.rules.library import Rule
+
+CENTS = decimal.Decimal("0.01")
+# vola_amt_stas: 1 = computed with the encounter's fund payment; 2 = estimated (no fund amount in the request
+# yet: the fund is taken to pay the in-scope part of each line).
+AMOUNT_COMPUTED, AMOUNT_ESTIMATED = "1", "2"
+# Row layout of executor.run: rule, then lite.KEY_COLUMNS, vola_fee, __fee, __line_fund, __enc_fund, rep.
+(R_RULE, R_MDTRT, R_PSN, R_FIXMEDINS, R_KP, R_GRP, R_BKKP, R_SETL, R_HILIST, R_HILIST_NAME, R_DR, R_VOLA_FEE, R_FEE,
+ R_LINE_FUND, R_ENC_FUND, R_REP) = range(16)
+
+
+def _cents(value: Any) -> decimal.Decimal:
+    return decimal.Decimal(str(value or 0)).quantize(CENTS, rounding=decimal.ROUND_HALF_UP)
+
+
+def _max(values):
+    present = [v for v in values if v is not None]
+    return max(present) if present else None
+
+
+def _min(values):
+    present = [v for v in values if v is not None]
+    return min(present) if present else None
+
+
+def _sum(values):
+    present = [v for v in values if v is not None]
+    return sum(present) if present else None
+
+
+@dataclass
+class Finding:
+    rule: Rule
+    jr_id: str
+    mdtrt_id: str
+    psn_no: str
+    fixmedins_code: str | None
+    kp_id: str | None
+    grp: str | None
+    lines: list[tuple[str, decimal.Decimal]]  # (bkkp_sn, the line's vola_amt), sorted by bkkp_sn
+    vola_amt: decimal.Decimal
+    vola_cont: str
+    vola_evid: str
+    setl_id: str | None = None
+    hilist_code: str | None = None
+    hilist_name: str | None = None
+    evidence: dict = field(default_factory=dict)
+
+
+def group(rows: list[tuple], kp_info: Callable[[set[str]], dict[str, dict]],
+          params: dict[str, dict[str, Any]] | None = None) -> list[Finding]:
+    """Findings of one patient's rows (executor.run)."""
+    params_by_rule = params
+    per_line: dict[tuple, dict] = {}
+    for row in rows:
+        rule: Rule = row[R_RULE]
+        keys = (row[R_MDTRT], row[R_PSN], row[R_FIXMEDINS], row[R_KP], row[R_GRP])
+        bkkp = row[R_BKKP]
+        slot = per_line.setdefault((rule.rule_id, keys, bkkp), {"rule": rule, "rows": []})
+        slot["rows"].append(row)
+    by_finding: dict[tuple, list[dict]] = {}
+    for (rule_id, keys, bkkp), slot in per_line.items():
+        rs = slot["rows"]
+        fees = [r[R_VOLA_FEE] if r[R_VOLA_FEE] is not None else r[R_FEE] for r in rs]
+        amts = [0.0 if r[R_FEE] is None or r[R_FEE] == 0 else
+                (None if (r[R_VOLA_FEE] if r[R_VOLA_FEE] is not None else r[R_FEE]) is None or r[R_LINE_FUND] is None
+                 else (r[R_VOLA_FEE] if r[R_VOLA_FEE] is not None else r[R_FEE]) / r[R_FEE] * r[R_LINE_FUND])
+                for r in rs]
+        line = {
+            "rule": slot["rule"], "keys": keys, "bkkp_sn": bkkp, "vola_fee": _max(fees), "amt": _max(amts),
+            "enc_fund": _max(r[R_ENC_FUND] for r in rs),
+            "setl_id": _min(r[R_SETL] for r in rs), "hilist_code": _min(r[R_HILIST] for r in rs),
+            "hilist_name": _min(r[R_HILIST_NAME] for r in rs), "bilg_dr_code": _min(r[R_DR] for r in rs),
+            "rep": _min(r[R_REP] for r in rs),
+        }
+        by_finding.setdefault((rule_id, keys), []).append(line)
+    kp_ids = {keys[3] for (_, keys) in by_finding if keys[3]}
+    kps = kp_info(kp_ids) if kp_ids else {}
+    out = []
+    for (rule_id, keys), lines in by_finding.items():
+        rule = lines[0]["rule"]
+        meta = rule.meta
+        ordered = sorted(lines, key=lambda item: item["bkkp_sn"] or "")
+
+        def first(name: str, items=ordered):  # arg_min(x, coalesce(bkkp_sn, '')) skipping NULL x
+            return next((i[name] for i in items if i[name] is not None), None)
+
+        bkkps = sorted(i["bkkp_sn"] for i in lines if i["bkkp_sn"] is not None)
+        bkkp_list = ";".join(bkkps)
+        amt = _sum(i["amt"] for i in lines)
+        enc_fund = _max(i["enc_fund"] for i in lines)
+        vola_amt = _cents(enc_fund if meta.amount == "encounter" else amt)
+        rep = json.loads(first("rep")) if first("rep") else {}
+        g = dict(zip(KEY, keys))
+        kp = kps.get(g["kp_id"]) or {}
+        params = meta.param_values((params_by_rule or {}).get(meta.rule_id))
+        fields = {**{f"kp_{k}": v for k, v in kp.items()}, **params, **rep,
+                  "vola_amt": vola_amt, "line_cnt": len(bkkps), "bkkp_sn": bkkp_list}
+        ident = "|".join([meta.rule_id, *(str(g[k] or "") for k in KEY), bkkp_list])
+        out.append(Finding(
+            rule=rule, jr_id="JR" + hashlib.md5(ident.encode()).hexdigest()[:24].upper(),
+            mdtrt_id=g["mdtrt_id"], psn_no=g["psn_no"], fixmedins_code=g["fixmedins_code"], kp_id=g["kp_id"],
+            grp=g["grp"], lines=[(i["bkkp_sn"], _cents(i["amt"])) for i in ordered if i["bkkp_sn"] is not None],
+            vola_amt=vola_amt, vola_cont=render_message(meta.message, fields),
+            vola_evid=evidence_text(rule, kp, params), setl_id=first("setl_id"), hilist_code=first("hilist_code"),
+            hilist_name=first("hilist_name"), evidence=rep))
+    out.sort(key=lambda f: (f.rule.rule_id, f.jr_id))
+    return out
+
+
+def answer(universe: Universe, findings: list[Finding], task_id: str | None) -> list[dict[str, Any]]:
+    """The output.result[] entries of one patient: findings of the current encounter, as the platform's DTOs."""
+    wanted = {r.rule_id for r in universe.rules}
+    flagged = {rid for rid, o in universe.orders.items() if str(o.get("curr_drord_flag") or "") == "1"}
+    stas = AMOUNT_ESTIMATED if universe.estimated else AMOUNT_COMPUTED
+    out = []
+    for f in findings:
+        if f.mdtrt_id != universe.mdtrt_id or f.rule.rule_id not in wanted:
+            continue
+        rx_ids = [b for b, _ in f.lines if b in universe.orders]
+        if f.lines and flagged and not flagged & set(rx_ids):
+            continue  # only orders that were already warned about earlier (curr_drord_flag 0)
+        details = [{"jrd_id": f"{f.jr_id}-{n:03d}", "patn_id": universe.psn_no, "mdtrt_id": f.mdtrt_id,
+                    "rx_id": rx, "vola_item_type": "1", "vola_amt": float(amt)}
+                   for n, (rx, amt) in enumerate(f.lines, start=1) if rx in universe.orders]
+        if not details:  # an encounter-level finding: the whole encounter is the violating item
+            details = [{"jrd_id": f"{f.jr_id}-001", "patn_id": universe.psn_no, "mdtrt_id": f.mdtrt_id,
+                        "rx_id": None, "vola_item_type": "1", "vola_amt": float(f.vola_amt)}]
+        meta = f.rule.meta
+        out.append({
+            "jr_id": f.jr_id, "rule_id": meta.rule_id, "rule_name": meta.name, "vola_cont": f.vola_cont[:500],
+            "patn_id": universe.psn_no, "mdtrt_id": f.mdtrt_id, "judge_result_detail_dtos": details,
+            "vola_amt": float(f.vola_amt), "vola_amt_stas": stas, "sev_deg": str(meta.sev_deg),
+            "vola_evid": f.vola_evid[:500], "vola_bhvr_type": meta.vola_bhvr_type, "task_id": task_id,
+        })
+    return out
