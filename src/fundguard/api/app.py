@@ -8,7 +8,6 @@ the services, and the services enforce roles and institution scope.
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import logging
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -16,6 +15,7 @@ from pathlib import Path
 from fastapi import FastAPI, Request
 from fastapi.staticfiles import StaticFiles
 
+from fundguard.api import gateway
 from fundguard.api.errors import install_error_handlers
 from fundguard.api.security import SessionCodec, load_secret
 from fundguard.config import Settings, get_settings
@@ -81,8 +81,7 @@ def create_app(settings: Settings | None = None, *, db_path: str | Path | None =
     app.state.wf = wf
     app.state.users = UserService(wf)
     app.state.items = ItemService(wf)
-    hours = int(getattr(settings, "session_hours", 8) or 8)
-    app.state.sessions = SessionCodec(load_secret(settings), max_age_s=hours * 3600)
+    app.state.sessions = SessionCodec(load_secret(settings), max_age_s=settings.session_hours * 3600)
 
     install_error_handlers(app)
 
@@ -128,8 +127,5 @@ def create_app(settings: Settings | None = None, *, db_path: str | Path | None =
                                    swagger_favicon_url="/static/favicon.svg",
                                    swagger_ui_parameters={"validatorUrl": None})
 
-    if importlib.util.find_spec("fundguard.api.gateway") is not None:
-        from fundguard.api import gateway
-
-        gateway.install(app, con)
+    gateway.install(app, con)
     return app

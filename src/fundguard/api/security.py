@@ -14,7 +14,6 @@ from __future__ import annotations
 import hmac
 import secrets
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends, Request, Response
@@ -29,20 +28,8 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def load_secret(settings) -> str:
-    """The signing key: ``Settings.secret_key`` when set, else a random key kept in the data directory."""
-    if hasattr(settings, "get_secret_key"):
-        return settings.get_secret_key()
-    configured = getattr(settings, "secret_key", None)
-    if configured:
-        return str(configured)
-    path = Path(settings.data_dir) / "secret.key"
-    if path.exists():
-        return path.read_text(encoding="utf-8").strip()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_urlsafe(48)
-    path.write_text(key, encoding="utf-8")
-    path.chmod(0o600)
-    return key
+    """The signing key: ``Settings.secret_key`` when set, else the random key kept in the data directory."""
+    return settings.get_secret_key()
 
 
 @dataclass

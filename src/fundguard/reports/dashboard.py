@@ -10,9 +10,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-import duckdb
-
-from fundguard.errors import FundGuardError
 from fundguard.rules.model import VOLA_BHVR_TYPES
 from fundguard.workflow.access import institution_scope, require
 
@@ -126,23 +123,9 @@ def dashboard(con, principal, *, top: int = 10) -> Dashboard:
 
 
 def risk_ranking(con, subject_type: str, scope: str | None, limit: int = 10) -> list[dict[str, Any]] | None:
-    """Screening's risk ranking when the screening module and its tables exist; None otherwise."""
-    try:
-        from fundguard.screening import queries
-    except ImportError:
-        return None
-    try:
-        if hasattr(queries, "latest_run") and queries.latest_run(con) is None:
-            return None
-        rows = queries.risk_ranking(con, subject_type, limit=limit, fixmedins_code=scope)
-    except (duckdb.Error, FundGuardError, LookupError):  # tables absent until `fundguard screen` has run
-        return None
-    return [r if isinstance(r, dict) else _as_dict(r) for r in rows]
+    """Screening's risk ranking (institution-scoped); None until `fundguard screen` has run on this store."""
+    from fundguard.screening import queries
 
-
-def _as_dict(row: Any) -> dict[str, Any]:
-    if hasattr(row, "model_dump"):
-        return row.model_dump()
-    if hasattr(row, "__dataclass_fields__"):
-        return {k: getattr(row, k) for k in row.__dataclass_fields__}
-    return dict(row)
+    if queries.latest_run(con) is None:
+        return None
+    return queries.risk_ranking(con, subject_type, limit=limit, fixmedins_code=scope)

@@ -10,10 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-import duckdb
-
 from fundguard.engine.evidence import GEND, INSUTYPES, PSN_TYPES
-from fundguard.errors import FundGuardError, NotFound
+from fundguard.errors import NotFound
 from fundguard.reports.dashboard import latest_run
 from fundguard.reports.summary import MED_TYPES, MEDINS_TYPES
 from fundguard.workflow.access import check_institution, institution_scope, mask_id, mask_name, require
@@ -132,23 +130,11 @@ def _findings_by_rule(con, run_id: int | None, where: str, params: list) -> list
 
 
 def _screening(con, principal, subject_type: str, subject_id: str) -> dict[str, Any] | None:
-    """Risk score and reasons from screening, for roles that may see screening results."""
+    """Risk score and reasons from screening, for roles that may see screening results ({} when not screened)."""
     if not principal.can("screening.read"):
         return None
-    try:
-        from fundguard.screening import queries
-    except ImportError:
+    from fundguard.screening import queries
+
+    if queries.latest_run(con) is None:
         return None
-    try:
-        if hasattr(queries, "latest_run") and queries.latest_run(con) is None:
-            return None
-        result = queries.subject_profile(con, subject_type, subject_id)
-    except (duckdb.Error, FundGuardError, LookupError):  # tables absent until `fundguard screen` has run
-        return None
-    if result is None:
-        return {}
-    if hasattr(result, "model_dump"):
-        return result.model_dump()
-    if hasattr(result, "__dataclass_fields__"):
-        return {k: getattr(result, k) for k in result.__dataclass_fields__}
-    return dict(result)
+    return queries.subject_profile(con, subject_type, subject_id) or {}

@@ -3,12 +3,11 @@ findings (precision), next to how often doctors override its real-time warnings 
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
-import duckdb
-
 from fundguard.engine.evidence import rule_info
-from fundguard.errors import FundGuardError, NotFound
+from fundguard.errors import NotFound
 from fundguard.reports.dashboard import latest_run
 from fundguard.rules.catalog import FAMILIES
 from fundguard.rules.library import default_library
@@ -70,7 +69,7 @@ def rule_quality_rows(con, principal, items) -> tuple[list[dict[str, Any]], list
     stats = _run_stats(con, principal)
     rows = []
     for q in items.rule_quality(principal):
-        row = q.model_dump() if hasattr(q, "model_dump") else dict(q)
+        row = q.model_dump()
         row.update(stats.get(row["rule_id"]) or {"findings": None, "vola_amt": None, "institutions": None})
         decided = (row.get("confirmed") or 0) + (row.get("dismissed") or 0)
         row["decided"] = decided
@@ -81,21 +80,9 @@ def rule_quality_rows(con, principal, items) -> tuple[list[dict[str, Any]], list
 
 
 def override_rows(con, principal) -> list[dict[str, Any]] | None:
+    """Doctors' 3103 answers per rule (继续执行 / 返回修改, override rate), for roles that may see them."""
     if not principal.can("realtime.stats"):
         return None
-    try:
-        from fundguard.engine.realtime import override_stats
-    except ImportError:
-        return None
-    try:
-        result = override_stats(con)
-    except (duckdb.Error, FundGuardError, LookupError):
-        return None
-    out = []
-    for r in result or []:
-        if hasattr(r, "model_dump"):
-            r = r.model_dump()
-        elif hasattr(r, "__dataclass_fields__"):
-            r = {k: getattr(r, k) for k in r.__dataclass_fields__}
-        out.append(dict(r))
-    return out
+    from fundguard.engine.realtime import override_stats
+
+    return [dataclasses.asdict(r) for r in override_stats(con)]
