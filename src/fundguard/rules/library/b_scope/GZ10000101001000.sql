@@ -1,6 +1,7 @@
--- An item of the rule's knowledge class ($kb_class: drug, service or consumable) payable only by work-injury insurance, claimed from the basic medical-insurance fund by a person whose
--- insurance type is not an allowed one (k.insutypes, ';'-separated; '' = the basic fund never pays).
--- A maternity encounter (med_type 51/52) counts as 510 生育保险.
+-- An item of the rule's knowledge class ($kb_class: drug, service or consumable) payable only by work-injury or
+-- maternity insurance, claimed from the basic medical-insurance fund by a person whose insurance type is not an
+-- allowed one (k.insutypes, ';'-separated; '' = the basic fund never pays: the 工伤 classes).
+-- A maternity encounter (med_type 51/52) of a non-resident counts as 510 生育保险 (only where 510 is allowed).
 SELECT l.mdtrt_id, l.psn_no, l.fixmedins_code, l.setl_id, l.bkkp_sn, l.hilist_code, l.hilist_name,
        l.bilg_dr_code, k.kp_id, l.fee_date, l.insutype, l.med_type,
        CASE l.insutype WHEN '310' THEN '职工基本医疗保险' WHEN '320' THEN '公务员医疗补助'
@@ -21,5 +22,8 @@ WHERE k.insutypes IS NOT NULL
   -- claimed: the fund paid a share after settlement, or an in-scope amount before settlement (事前/事中)
   AND l.inscp > 0 AND (l.line_fund > 0 OR sd.setl_id IS NULL)
   AND (';' || k.insutypes || ';') NOT LIKE ('%;' || coalesce(l.insutype, '-') || ';%')
+  -- a maternity encounter (51/52) of an employee counts as 生育保险 (生育保险与职工医保合并实施, settled as 310);
+  -- residents (390/391) have no maternity insurance: their deliveries are paid by the residents' fund
   AND NOT ((';' || k.insutypes || ';') LIKE '%;510;%'
-           AND (coalesce(l.med_type, '') LIKE '51%' OR coalesce(l.med_type, '') LIKE '52%'))
+           AND (coalesce(l.med_type, '') LIKE '51%' OR coalesce(l.med_type, '') LIKE '52%')
+           AND coalesce(l.insutype, '') NOT IN ('390', '391'))
