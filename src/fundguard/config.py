@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     attachment_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024, le=200 * 1024 * 1024,
                                       description="单个附件的大小上限（字节）")
     session_hours: int = Field(default=8, ge=1, le=720, description="网页登录会话的有效时长（小时）")
+    realtime_processes: int = Field(default=0, ge=0, le=64,
+                                    description="独立网关（create_gateway_app）执行实时审核的工作进程数；"
+                                                "0 表示在网关进程内用工作线程执行（只用得上一个 CPU 核）")
     secret_key: str = Field(default="", repr=False,
                             description="会话签名密钥；留空则首次使用时随机生成并保存在数据目录 secret.key")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import concurrent.futures
 import copy
 
+import orjson
 import pytest
 
 from fundguard.api import gateway_schema
@@ -235,11 +236,10 @@ def test_install_on_an_existing_app(kb_con):
     assert app.state.fg_realtime._closed  # the lifespan closed the service
 
 
-def test_a_failing_request_does_not_fail_the_others_of_its_batch(kb_con, monkeypatch):
+def test_a_failing_request_does_not_fail_the_others(kb_con, monkeypatch):
     from fundguard.engine.realtime.executor import Executor
     from fundguard.engine.realtime.service import RealtimeService
 
-    service = RealtimeService(kb_con, workers=1, record=False)
     original = Executor.run
 
     def run(self, universe, version):
@@ -248,17 +248,15 @@ def test_a_failing_request_does_not_fail_the_others_of_its_batch(kb_con, monkeyp
         return original(self, universe, version)
 
     monkeypatch.setattr(Executor, "run", run)
+    service = RealtimeService(kb_con, workers=1, record=False)
     good, bad = example(), example()
     bad["input"]["data"]["patient_dtos"][0]["patn_id"] = "BOOM"
-    items = [(service.prepare(m), concurrent.futures.Future()) for m in (good, bad)]
-    executor = Executor(service.history, {})
     try:
-        service._run(executor, items)
+        futures = [service.submit(m) for m in (good, bad, good)]  # queued together for the one worker
+        first, second, third = (orjson.loads(service.wait(f, 60)) for f in futures)
     finally:
-        executor.close()
         service.close()
-    first, second = (f.result() for _, f in items)
-    assert rules_of(first) == ["GZ10000102014000", "GZ10000301004000"]
+    assert rules_of(first) == rules_of(third) == ["GZ10000102014000", "GZ10000301004000"]
     assert second["infcode"] == -1 and second["err_msg"].startswith("[FG600] 实时审核执行失败")
 
 
@@ -296,4 +294,25 @@ def test_new_data_in_the_store_reaches_the_answers(kb_con):
         assert rules_of(service.call(message)) == ["GZ10000301006000"]
     finally:
         service.close()
+        con.close()
+
+
+def test_a_mirror_left_for_other_rules_is_rebuilt(tmp_path, monkeypatch):
+    """A mirror of the same data is reused at start-up, unless the rules now read other columns or tables."""
+    from fundguard.engine.realtime import history
+    from fundguard.rules.cases import build_store
+    from fundguard.store.db import connect
+
+    con = connect(tmp_path / "store.duckdb")
+    build_store({"mdtrt_d": [{"mdtrt_id": "OLD0", "psn_no": "P1", "begntime": "2025-01-01 08:00:00"}]}, con)
+    path = tmp_path / "mirror.sqlite"
+    try:
+        history.HistoryStore(con, path=path).ensure()
+        built = path.stat().st_mtime_ns
+        history.HistoryStore(con, path=path).ensure()
+        assert path.stat().st_mtime_ns == built  # reused
+        monkeypatch.setattr(history, "layout_key", lambda: "another-layout")
+        history.HistoryStore(con, path=path).ensure()
+        assert history.HistoryStore(con, path=path)._built_key().startswith("another-layout|")
+    finally:
         con.close()

@@ -4,7 +4,8 @@ A hospital's HIS posts the platform's message envelope there; ``infno`` picks th
 3102 事中分析, 3103 事前事中服务反馈 (data contract §5). Every answer is the platform's envelope with HTTP
 200: ``infcode`` 0 and ``output`` on success, ``infcode`` -1 and a Chinese ``err_msg`` naming the field on a
 bad message (malformed JSON, a missing field, a wrong type) — never a 500. The rules run in the service's
-worker threads (``engine.realtime.service``); the event loop only parses and validates.
+workers (``engine.realtime.service``: threads, or processes of their own); the event loop only passes
+the bytes on.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ import duckdb
 import orjson
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import Response
-from starlette.concurrency import run_in_threadpool
 
 from fundguard.api import gateway_schema as schema
 from fundguard.errors import FundGuardError, RealtimeError, RealtimeRequestError
@@ -49,8 +49,8 @@ _OPENAPI_EXTRA = {
 }
 
 
-def _answer(body: dict[str, Any]) -> Response:
-    return Response(orjson.dumps(body), media_type="application/json")
+def _answer(body: bytes) -> Response:
+    return Response(body, media_type="application/json")
 
 
 @router.post(
@@ -71,25 +71,15 @@ def _answer(body: dict[str, Any]) -> Response:
 async def call_service(request: Request) -> Response:
     service = request.app.state.fg_realtime
     raw = await request.body()
-    msgid = None
     try:
         if len(raw) > MAX_BODY:
             raise RealtimeRequestError(f"报文过大（{len(raw):,} 字节，上限 {MAX_BODY:,}）")
-        try:
-            body = orjson.loads(raw)
-        except orjson.JSONDecodeError as exc:
-            raise RealtimeRequestError(f"报文不是有效的 JSON：{exc}"[:300]) from None
-        if isinstance(body, dict) and isinstance(body.get("msgid"), str):
-            msgid = body["msgid"]
-        prepared = service.prepare(body)
-        if prepared is None:  # 3103: a small write, off the event loop
-            return _answer(await run_in_threadpool(service.call, body))
-        return _answer(await asyncio.wrap_future(service.submit(prepared)))
+        return _answer(await asyncio.wrap_future(service.submit(raw)))  # decoded and checked by a worker
     except FundGuardError as exc:
-        return _answer(service.error(exc, msgid, body if "body" in locals() else None))
+        return _answer(orjson.dumps(service.error(exc)))
     except Exception:
         log.exception("gateway failure")
-        return _answer(service.error(RealtimeError("内部错误，请稍后重试或联系管理员"), msgid))
+        return _answer(orjson.dumps(service.error(RealtimeError("内部错误，请稍后重试或联系管理员"))))
 
 
 def _merge_openapi(app: FastAPI) -> None:
@@ -133,7 +123,11 @@ def install(app: FastAPI, con: duckdb.DuckDBPyConnection, **options: Any) -> Non
 
 
 def create_gateway_app(con: duckdb.DuckDBPyConnection, **options: Any) -> FastAPI:
-    """A minimal app serving only the gateway (tests, benchmark, a gateway-only deployment)."""
+    """A minimal app serving only the gateway (tests, benchmark, a gateway-only deployment). Unless ``options``
+    say otherwise, the rules run in ``realtime_processes`` worker processes (setting; 0: threads)."""
+    from fundguard.config import get_settings
+
+    options.setdefault("processes", get_settings().realtime_processes)
     app = FastAPI(title="FundGuard 事前事中审核网关", version="1.0",
                   description="国家医保信息平台 3101/3102/3103 接口（事前提醒、事中审核、反馈）。",
                   docs_url="/docs", openapi_url="/openapi.json")

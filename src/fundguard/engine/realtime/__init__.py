@@ -4,7 +4,8 @@ The same rule SQL as the batch engine, transpiled for SQLite and run per patient
 (``lite``, ``executor``) over the message's rows and the patient's history (``history``: a SQLite mirror of
 the store); messages validated field by field (``fields``) and mapped onto the national tables (``mapping``);
 rules chosen by stage and trigger scene (``scenes``); answers as the platform's DTOs (``results``); 3103
-feedback and override rates (``feedback``); the service around it (``service``). See docs/realtime.md.
+feedback and override rates (``feedback``); what a worker thread or process does with a message (``worker``) and
+the service around it (``service``). See docs/realtime.md.
 """
 
 from __future__ import annotations

@@ -16,33 +16,46 @@ from __future__ import annotations
 
 import re
 import sqlite3
+from functools import cache
 from operator import itemgetter
 from typing import Any
 
 from fundguard.engine.realtime import lite
-from fundguard.engine.realtime.history import HistoryStore, hist_name, shadow_columns
+from fundguard.engine.realtime.history import KP_COLUMNS, hist_name, shadow_columns
 from fundguard.engine.realtime.mapping import COLUMNS, RAW_TABLES, Universe
 from fundguard.engine.workset import WORKSET
 from fundguard.rules.library import Rule
 
 WORKSET_SQL = {name: select for name, select in WORKSET if name != "fg_kb"}
-WORKSET_INDEXES = {"fg_fee": ("setl_id", "mdtrt_id"), "fg_setl": ("setl_id",), "fg_enc": ("mdtrt_id", "psn_no"),
-                   "fg_line": ("bkkp_sn", "mdtrt_id", "hilist_code", "psn_no"), "fg_enc_amt": ("mdtrt_id",),
+# The indexes the rules' plans use (EXPLAIN QUERY PLAN of every real-time rule's statement): each one costs on
+# every insert; the lines are all the one patient's, so an index on their psn_no would select nothing.
+WORKSET_INDEXES = {"fg_fee": ("setl_id",), "fg_setl": ("setl_id",), "fg_enc": ("mdtrt_id", "psn_no"),
+                   "fg_line": ("bkkp_sn", "mdtrt_id", "hilist_code"), "fg_enc_amt": ("mdtrt_id",),
                    "fg_diag": ("mdtrt_id",), "fg_oprn": ("mdtrt_id",)}
+
+
 def _reads(sql: str, name: str) -> bool:
     return re.search(rf"\b{name}\b", sql) is not None
 
 
-def needed_tables(sql: str) -> list[str]:
-    """The working-set tables a set of rules reads (with those they are built from), in build order."""
-    work = list(WORKSET_SQL)
-    need = {n for n in work if _reads(sql, n)}
-    for name in reversed(work):
+def reads(sql: str) -> frozenset[str]:
+    """The working-set tables a statement reads directly."""
+    return frozenset(n for n in WORKSET_SQL if _reads(sql, n))
+
+
+_SOURCES = {name: reads(select) - {name} for name, select in WORKSET_SQL.items()}
+
+
+def needed_tables(read: set[str] | frozenset[str]) -> list[str]:
+    """The working-set tables to build for rules reading ``read`` (with those they are built from), in order."""
+    need = set(read)
+    for name in reversed(WORKSET_SQL):
         if name in need:
-            need |= {n for n in work if n != name and _reads(WORKSET_SQL[name], n)}
-    return [n for n in work if n in need]
+            need |= _SOURCES[name]
+    return [n for n in WORKSET_SQL if n in need]
 
 
+@cache
 def _insert(table: str) -> tuple[str, itemgetter]:
     """INSERT of a message's rows (mapping.COLUMNS order) into the shadow table's columns."""
     names = [c for c, _ in shadow_columns()[table] if c in COLUMNS[table]]
@@ -51,20 +64,32 @@ def _insert(table: str) -> tuple[str, itemgetter]:
     return f"INSERT INTO temp.{table} ({', '.join(names)}) VALUES ({', '.join('?' for _ in names)})", pick
 
 
-_INSERTS: dict[str, tuple[str, itemgetter]] = {}
+@cache
+def _history_insert(table: str) -> str:
+    """INSERT of the patient's history rows of ``table`` from the mirror (parameters: person, window start):
+    without the message's own encounters, and a line with the id of a requested order renamed ``<id>#H``."""
+    cols = [c for c, _ in shadow_columns()[table]]
+    select = ["CASE WHEN h.bkkp_sn IN (SELECT rx FROM temp.__rt_rx) THEN h.bkkp_sn || '#H' ELSE h.bkkp_sn END"
+              if c == "bkkp_sn" else f"h.{lite._ident(c)}" for c in cols]
+    where = "h.__psn = ?1"
+    if table != "psn_info":
+        where += " AND h.__begn >= ?2 AND h.mdtrt_id NOT IN (SELECT mdtrt_id FROM temp.__rt_skip)"
+    return (f"INSERT INTO temp.{table} ({', '.join(lite._ident(c) for c in cols)}) "
+            f"SELECT {', '.join(select)} FROM main.{hist_name(table)} h WHERE {where}")
 
 
 class Executor:
     """One worker's SQLite connection; create and use it in one thread."""
 
-    def __init__(self, history: HistoryStore, params: dict[str, dict[str, Any]] | None = None):
-        self.history = history
+    def __init__(self, mirror: str, params: dict[str, dict[str, Any]] | None = None):
+        self.mirror = mirror
         self.params = params or {}
         self.version = -1
         self.con: sqlite3.Connection | None = None
         self.kb_classes: dict[str, frozenset[str]] = {}
+        self._kp: dict[str, dict] = {}
         self._work_sql = {name: lite.to_sqlite(select) for name, select in WORKSET_SQL.items()}
-        self._needed: dict[tuple[str, ...], list[str]] = {}
+        self._reads: dict[str, frozenset[str]] = {}  # rule_id -> working-set tables its statement reads
 
     def refresh(self, version: int) -> None:
         """(Re)open the mirror after a rebuild and create the connection's temporary tables."""
@@ -72,11 +97,10 @@ class Executor:
             return
         if self.con is not None:
             self.con.close()
-        con = lite.connect(f"file:{self.history.path}?mode=ro")
+        con = lite.connect(f"file:{self.mirror}?mode=ro")
         for table, cols in shadow_columns().items():
             con.execute(f"CREATE TEMP TABLE {table} ("
                         + ", ".join(f"{lite._ident(c)} {lite.affinity(t)}" for c, t in cols) + ")")
-        con.execute("CREATE INDEX temp.fee_list_d_mdtrt ON fee_list_d (mdtrt_id)")
         for name in ("__rt_current", "__rt_skip"):
             con.execute(f"CREATE TEMP TABLE {name} (mdtrt_id TEXT PRIMARY KEY)")
         con.execute("CREATE TEMP TABLE __rt_rx (rx TEXT PRIMARY KEY)")
@@ -88,6 +112,7 @@ class Executor:
         for code, rule_class in con.execute("SELECT DISTINCT hilist_code, rule_class FROM main.fg_kb"):
             self.kb_classes.setdefault(code, set()).add(rule_class)
         self.kb_classes = {k: frozenset(v) for k, v in self.kb_classes.items()}
+        self._kp = {}
         self.con = con
         self.version = version
 
@@ -108,12 +133,12 @@ class Executor:
         con.execute("BEGIN")
         try:
             self._load(universe)
-            key = tuple(r.rule_id for r in rules)
-            work = self._needed.get(key)
-            if work is None:
-                work = self._needed[key] = needed_tables(" ".join(
-                    lite.rule_sql(r, self.params.get(r.rule_id)) for r in rules))
-            for name in work:
+            read: set[str] = set()
+            for rule in rules:
+                if rule.rule_id not in self._reads:
+                    self._reads[rule.rule_id] = reads(lite.rule_sql(rule, self.params.get(rule.rule_id)))
+                read |= self._reads[rule.rule_id]
+            for name in needed_tables(read):
                 con.execute(f"DELETE FROM temp.{name}")
                 con.execute(f"INSERT INTO temp.{name} {self._work_sql[name]}")
             rows = []
@@ -133,23 +158,21 @@ class Executor:
         con.executemany("INSERT OR IGNORE INTO temp.__rt_rx VALUES (?)", [(r,) for r in universe.rx_ids])
         for table, rows in universe.rows.items():
             if rows:
-                if table not in _INSERTS:
-                    _INSERTS[table] = _insert(table)
-                sql, pick = _INSERTS[table]
+                sql, pick = _insert(table)
                 con.executemany(sql, map(pick, rows))
-        start = universe.hist_from
-        columns = shadow_columns()
         for table in RAW_TABLES:
-            cols = [c for c, _ in columns[table]]
-            select = ["CASE WHEN h.bkkp_sn IN (SELECT rx FROM temp.__rt_rx) THEN h.bkkp_sn || '#H' ELSE h.bkkp_sn END"
-                      if c == "bkkp_sn" else f"h.{lite._ident(c)}" for c in cols]
-            where = "h.__psn = ?"
-            params: tuple = (universe.psn_no,)
-            if table != "psn_info":
-                where += " AND h.__begn >= ? AND h.mdtrt_id NOT IN (SELECT mdtrt_id FROM temp.__rt_skip)"
-                params += (start,)
-            con.execute(f"INSERT INTO temp.{table} ({', '.join(lite._ident(c) for c in cols)}) "
-                        f"SELECT {', '.join(select)} FROM main.{hist_name(table)} h WHERE {where}", params)
+            con.execute(_history_insert(table),
+                        (universe.psn_no,) if table == "psn_info" else (universe.psn_no, universe.hist_from))
+
+    def kp_info(self, kp_ids: set[str]) -> dict[str, dict]:
+        """The knowledge points behind findings (``engine.findings._kp_info``, from the mirror's copy)."""
+        missing = [k for k in kp_ids if k not in self._kp]
+        if missing:
+            found = {r[0]: dict(zip(KP_COLUMNS, r)) for r in self.con.execute(
+                f"SELECT {', '.join(KP_COLUMNS)} FROM main.rt_kp WHERE kp_id IN ({', '.join('?' for _ in missing)})",
+                missing)}
+            self._kp.update({k: found.get(k) for k in missing})
+        return {k: self._kp[k] for k in kp_ids if self._kp[k] is not None}
 
     def close(self) -> None:
         if self.con is not None:

@@ -50,6 +50,40 @@ RESULT_COLUMNS = ("call_id", "jr_id", "task_id", "infno", "rule_id", "rule_name"
                   "created_at")
 
 
+Record = tuple  # (rt_calls row with its millis left None, [rt_results rows]): what a worker hands the recorder
+MILLIS = CALL_COLUMNS.index("millis")
+
+
+def analysis_record(analysis, answer: dict[str, Any]) -> Record:
+    """The call-log rows of an answered 3101/3102 (built where the answer is made, a worker process maybe)."""
+    call_id = uuid.uuid4().hex
+    now = dt.datetime.now()
+    envelope, data = analysis.envelope, analysis.data
+    items = answer["output"]["result"]
+    orders = sum(len(e["fsi_order_dtos"]) for u in analysis.universes for e in u.patient["fsi_encounter_dtos"])
+    call = (call_id, analysis.infno, analysis.msgid, data.get("task_id"), data.get("trig_scen"),
+            envelope.get("fixmedins_code") or (analysis.universes[0].current.get("medins_id")
+                                               if analysis.universes else None),
+            now, len(analysis.universes), orders, len(items), None, 0, None)
+    rows = []
+    for u in analysis.universes:
+        for r in items:
+            if r["patn_id"] != u.psn_no or r["mdtrt_id"] != u.mdtrt_id:
+                continue
+            rx = ";".join(d["rx_id"] for d in r["judge_result_detail_dtos"] if d["rx_id"])
+            rows.append((call_id, r["jr_id"], r["task_id"], analysis.infno, r["rule_id"], r["rule_name"],
+                         r["sev_deg"], r["vola_bhvr_type"], r["patn_id"], r["mdtrt_id"], u.current.get("medins_id"),
+                         rx or None, r["vola_amt"], r["vola_amt_stas"], r["vola_cont"], now))
+    return call, rows
+
+
+def call_record(*, infno: str | None, msgid: str | None, answer: dict[str, Any],
+                fixmedins_code: str | None = None) -> Record:
+    """The call-log row of a call without results (an error answer, a 3103)."""
+    return (uuid.uuid4().hex, infno, msgid, None, None, fixmedins_code, dt.datetime.now(), 0, 0, 0,
+            None, answer["infcode"], answer["err_msg"] or None), []
+
+
 class Recorder:
     """Writes call and result rows off the request path, every ``interval`` seconds in one batch (DuckDB pays
     a few milliseconds per statement, whatever its size); ``flush`` writes at once and waits."""
@@ -67,35 +101,10 @@ class Recorder:
         self._thread = threading.Thread(target=self._write_loop, name="fg-realtime-recorder", daemon=True)
         self._thread.start()
 
-    def analysis(self, analysis, answer: dict[str, Any], millis: float) -> None:
-        call_id = uuid.uuid4().hex
-        now = dt.datetime.now()
-        envelope, data = analysis.envelope, analysis.data
-        items = answer["output"]["result"]
-        orders = sum(len(e["fsi_order_dtos"]) for u in analysis.universes for e in u.patient["fsi_encounter_dtos"])
-        call = (call_id, analysis.infno, analysis.msgid, data.get("task_id"), data.get("trig_scen"),
-                envelope.get("fixmedins_code") or (analysis.universes[0].current.get("medins_id")
-                                                   if analysis.universes else None),
-                now, len(analysis.universes), orders, len(items), millis, 0, None)
-        rows = []
-        for u in analysis.universes:
-            for r in items:
-                if r["patn_id"] != u.psn_no or r["mdtrt_id"] != u.mdtrt_id:
-                    continue
-                rx = ";".join(d["rx_id"] for d in r["judge_result_detail_dtos"] if d["rx_id"])
-                rows.append((call_id, r["jr_id"], r["task_id"], analysis.infno, r["rule_id"], r["rule_name"],
-                             r["sev_deg"], r["vola_bhvr_type"], r["patn_id"], r["mdtrt_id"], u.current.get("medins_id"),
-                             rx or None, r["vola_amt"], r["vola_amt_stas"], r["vola_cont"], now))
-        self._put((call, rows))
-
-    def call(self, *, infno: str | None, msgid: str | None, answer: dict[str, Any], millis: float,
-             fixmedins_code: str | None = None) -> None:
-        self._put(((uuid.uuid4().hex, infno, msgid, None, None, fixmedins_code, dt.datetime.now(), 0, 0, 0,
-                    millis, answer["infcode"], answer["err_msg"] or None), []))
-
-    def _put(self, item) -> None:
+    def put(self, record: Record, millis: float) -> None:
+        call, rows = record
         with self._lock:
-            self._pending.append(item)
+            self._pending.append(((*call[:MILLIS], millis, *call[MILLIS + 1:]), rows))
 
     def _write_loop(self) -> None:
         while True:

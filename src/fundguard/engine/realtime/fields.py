@@ -13,6 +13,7 @@ has an empty ``dscg_date``). Errors name the field by its full path, in Chinese.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -188,6 +189,7 @@ DTOS: dict[str, tuple[Field, ...]] = {
     "diagnose": DIAGNOSE, "order": ORDER, "operation": OPERATION, "feedback": FEEDBACK_DATA, "warn": WARN,
 }
 MAX_NUMBER = 1e12  # amounts are DECIMAL(18,2) in the store
+NUMBER_TYPES = (float, int)  # exact types: a bool is no number
 KIND_TEXT = {"str": "文本", "num": "数值", "date": "日期（yyyy-MM-dd）", "datetime": "日期时间（yyyy-MM-dd HH:mm:ss）",
              "strs": "文本数组", "obj": "对象"}
 
@@ -198,7 +200,8 @@ class _Spec:
     def __init__(self, fields: tuple[Field, ...]):
         self.fields = {f.name: f for f in fields}
         self.required = tuple(f.name for f in fields if f.required)
-        self.fast = {f.name: (f.kind, f.length) for f in fields}
+        self.texts = {f.name: f.length or math.inf for f in fields if f.kind == "str"}  # name -> maximum length
+        self.numbers = frozenset(f.name for f in fields if f.kind == "num")
 
 
 SPECS = {name: _Spec(fields) for name, fields in DTOS.items()}
@@ -209,6 +212,7 @@ def _bad(path: str, field: Field, what: str) -> RealtimeRequestError:
     return RealtimeRequestError(f"字段 {path}{title}{what}", path)
 
 
+@functools.lru_cache(maxsize=4096)  # the orders of an encounter share a few dates
 def parse_datetime(text: str) -> dt.datetime | None:
     """``yyyy-MM-dd``, ``yyyy-MM-dd HH:mm[:ss]`` or ISO ``T`` form; None if it is none of them."""
     if len(text) == 8 and text.isdigit():  # yyyyMMdd
@@ -290,21 +294,19 @@ def check(obj: Any, dto: str, path: str) -> dict[str, Any]:
             f = spec.fields[name]
             raise RealtimeRequestError(f"缺少必填字段 {path}.{name}（{f.title}）", f"{path}.{name}")
     out: dict[str, Any] = {}
-    fast = spec.fast
+    texts, numbers, known = spec.texts, spec.numbers, spec.fields
     for name, value in obj.items():
-        rule = fast.get(name)
-        if rule is None:
-            continue  # unknown fields are ignored, as the platform does
-        kind, length = rule
-        vtype = type(value)
-        if kind == "str" and vtype is str and (length is None or len(value) <= length):
+        limit = texts.get(name)
+        if limit is not None and type(value) is str and len(value) <= limit:
             out[name] = value
-        elif kind == "num" and (vtype is float or vtype is int) and -MAX_NUMBER < value < MAX_NUMBER:
+        elif name in numbers and type(value) in NUMBER_TYPES and -MAX_NUMBER < value < MAX_NUMBER:
             out[name] = float(value)
+        elif name not in known:
+            continue  # unknown fields are ignored, as the platform does
         elif value is None:
             out[name] = None
         else:
-            out[name] = _value(f"{path}.{name}", spec.fields[name], value)
+            out[name] = _value(f"{path}.{name}", known[name], value)
     return out
 
 

@@ -3,8 +3,9 @@
 - the patients' history: the rows of the encounters that began within the history window before the newest
   encounter (``rt_hist_<table>``), each tagged with its person (``__psn``) and encounter start (``__begn``)
   and indexed by person, so that one patient's history is a few index lookups;
-- the reference data the real-time rules read (catalogue ``hilist``, ``medins_info``, ``kb_relations`` …)
-  and the knowledge points joined to their codes (``fg_kb``, the working set's definition).
+- the reference data the real-time rules read (catalogue ``hilist``, ``medins_info``, ``kb_relations`` …),
+  the knowledge points joined to their codes (``fg_kb``, the working set's definition) and the points' texts
+  that findings cite (``rt_kp``).
 
 Only the columns some rule or the working set reads are copied, in the SQLite representation of ``lite``.
 The mirror is rebuilt when the store's signature changes (rows loaded, knowledge imported), into a new file
@@ -14,6 +15,7 @@ that replaces the old one; workers reopen it. ``scope`` restricts the history to
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import sqlite3
@@ -42,6 +44,9 @@ _SIGNATURE_SQL = """SELECT (SELECT count(*) FROM mdtrt_d), (SELECT count(*) FROM
        (SELECT count(*) FROM kb_relations), (SELECT count(*) FROM hilist), (SELECT count(*) FROM medins_info),
        (SELECT count(*) FROM medins_purc), (SELECT count(*) FROM medins_invt)"""
 WORKSET_NAMES = tuple(name for name, _ in WORKSET)
+MIRROR_FORMAT = 2  # part of the mirror's key with its layout (``layout_key``): an older mirror is rebuilt
+# The knowledge-point fields a finding cites (engine.findings._kp_info).
+KP_COLUMNS = ("kp_id", "rule_class", "item_name", "constraint_text", "detect_logic", "batch", "published_at", "gz_code")
 # Lookups the rules make into reference data (a national catalogue or knowledge base has 10⁵ rows).
 REFERENCE_INDEXES = {
     "hilist": (("hilist_code", "begndate"),),
@@ -96,6 +101,14 @@ def shadow_columns() -> dict[str, tuple[tuple[str, str], ...]]:
     return out
 
 
+@lru_cache(maxsize=1)
+def layout_key() -> str:
+    """Changes with what the mirror holds: the columns and tables the rule library and the working set read (a
+    mirror left by a release whose rules read other columns is rebuilt, not reused)."""
+    layout = repr((MIRROR_FORMAT, shadow_columns(), reference_tables(), KP_COLUMNS))
+    return hashlib.sha256(layout.encode()).hexdigest()[:16]
+
+
 class HistoryStore:
     """Keeps the mirror current. ``ensure`` is cheap when nothing changed (the store's signature is checked at
     most every ``check_every`` seconds); ``version`` changes with every rebuild and ``path`` names the file."""
@@ -133,7 +146,7 @@ class HistoryStore:
                 return self.version
             cur = self.con.cursor()
             try:
-                key = f"{store_signature(cur)}|{self.days}|{sorted(self.scope or [])}"
+                key = f"{layout_key()}|{store_signature(cur)}|{self.days}|{sorted(self.scope or [])}"
                 self._checked = time.monotonic()
                 if self.signature is None and not force and self._built_key() == key:
                     self.version += 1  # a mirror of the same data, left by an earlier run
@@ -209,6 +222,9 @@ class HistoryStore:
             kb_cols = cur.execute(f"DESCRIBE {dict(WORKSET)['fg_kb']}").fetchall()
             self._copy(cur, out, "fg_kb", [(r[0], r[1]) for r in kb_cols], f"SELECT {{}} FROM ({dict(WORKSET)['fg_kb']})")
             out.execute("CREATE INDEX fg_kb_code ON fg_kb (hilist_code, rule_class)")
+            kp_types = {r[0]: r[1] for r in cur.execute("DESCRIBE kb_points").fetchall()}
+            self._copy(cur, out, "rt_kp", [(c, kp_types[c]) for c in KP_COLUMNS], "SELECT {} FROM kb_points")
+            out.execute("CREATE INDEX rt_kp_id ON rt_kp (kp_id)")
             for table, cols in shadow_columns().items():
                 cols = list(cols) + [("__psn", "VARCHAR"), ("__begn", "TIMESTAMP")]
                 self._copy(cur, out, hist_name(table), cols, self._history_select(table))

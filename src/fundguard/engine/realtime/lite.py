@@ -6,7 +6,8 @@ size), while SQLite compiles a statement once per connection and re-runs it in m
 text stays the batch engine's: the same ``sqltools.render`` (parameters, amount wrapping), then the same
 sqlglot step the Spark engine uses, plus the few rewrites SQLite needs to mean what DuckDB means:
 
-- ``year/month/day(d)`` → ``CAST(strftime('%Y', d) AS INTEGER)`` …; ``starts_with(s, p)`` → prefix compare;
+- ``year/month/day(d)`` → ``CAST(substr(d, 1, 4) AS INTEGER)`` … (ISO text, see below); ``starts_with(s, p)``
+  → prefix compare;
 - ``greatest/least`` skip NULL arguments in DuckDB (SQLite's max/min would return NULL);
 - ``a / b`` is always a real division in DuckDB;
 - ``unnest(string_split(s, ';'))`` in a select list → a join with ``json_each`` over the split text;
@@ -96,8 +97,10 @@ def _not_null_extreme(node: exp.Expression, name: str) -> exp.Expression:
 
 def _rewrite(node: exp.Expression) -> exp.Expression:
     if isinstance(node, (exp.Year, exp.Month, exp.Day)):
-        fmt = {exp.Year: "%Y", exp.Month: "%m", exp.Day: "%d"}[type(node)]
-        return exp.Cast(this=exp.Anonymous(this="strftime", expressions=[exp.Literal.string(fmt), node.this]),
+        # dates and timestamps are ISO text here: the part is a fixed slice (cheaper than parsing with strftime)
+        start, length = {exp.Year: (1, 4), exp.Month: (6, 2), exp.Day: (9, 2)}[type(node)]
+        return exp.Cast(this=exp.Substring(this=node.this, start=exp.Literal.number(start),
+                                           length=exp.Literal.number(length)),
                         to=exp.DataType.build("INTEGER"))
     if isinstance(node, exp.StartsWith):
         return exp.EQ(this=exp.Substring(this=node.this.copy(), start=exp.Literal.number(1),

@@ -42,6 +42,16 @@ def _min(values):
     return min(present) if present else None
 
 
+def _fund_share(row: tuple) -> float | None:
+    """A row's violating amount paid by the fund: its violating share of the line's fee times the line's fund."""
+    fee = row[R_FEE]
+    if fee is None or fee == 0:
+        return 0.0
+    if row[R_LINE_FUND] is None:
+        return None
+    return (row[R_VOLA_FEE] if row[R_VOLA_FEE] is not None else fee) / fee * row[R_LINE_FUND]
+
+
 def _sum(values):
     present = [v for v in values if v is not None]
     return sum(present) if present else None
@@ -80,19 +90,17 @@ def group(rows: list[tuple], kp_info: Callable[[set[str]], dict[str, dict]],
     by_finding: dict[tuple, list[dict]] = {}
     for (rule_id, keys, bkkp), slot in per_line.items():
         rs = slot["rows"]
-        fees = [r[R_VOLA_FEE] if r[R_VOLA_FEE] is not None else r[R_FEE] for r in rs]
-        amts = [0.0 if r[R_FEE] is None or r[R_FEE] == 0 else
-                (None if (r[R_VOLA_FEE] if r[R_VOLA_FEE] is not None else r[R_FEE]) is None or r[R_LINE_FUND] is None
-                 else (r[R_VOLA_FEE] if r[R_VOLA_FEE] is not None else r[R_FEE]) / r[R_FEE] * r[R_LINE_FUND])
-                for r in rs]
-        line = {
-            "rule": slot["rule"], "keys": keys, "bkkp_sn": bkkp, "vola_fee": _max(fees), "amt": _max(amts),
-            "enc_fund": _max(r[R_ENC_FUND] for r in rs),
-            "setl_id": _min(r[R_SETL] for r in rs), "hilist_code": _min(r[R_HILIST] for r in rs),
-            "hilist_name": _min(r[R_HILIST_NAME] for r in rs), "bilg_dr_code": _min(r[R_DR] for r in rs),
-            "rep": _min(r[R_REP] for r in rs),
-        }
-        by_finding.setdefault((rule_id, keys), []).append(line)
+        if len(rs) == 1:  # the common case: one row per line
+            r = rs[0]
+            amt, enc_fund, setl_id, hilist_code, hilist_name, rep = (
+                _fund_share(r), r[R_ENC_FUND], r[R_SETL], r[R_HILIST], r[R_HILIST_NAME], r[R_REP])
+        else:
+            amt, enc_fund = _max(_fund_share(r) for r in rs), _max(r[R_ENC_FUND] for r in rs)
+            setl_id, hilist_code = _min(r[R_SETL] for r in rs), _min(r[R_HILIST] for r in rs)
+            hilist_name, rep = _min(r[R_HILIST_NAME] for r in rs), _min(r[R_REP] for r in rs)
+        by_finding.setdefault((rule_id, keys), []).append({
+            "rule": slot["rule"], "keys": keys, "bkkp_sn": bkkp, "amt": amt, "enc_fund": enc_fund,
+            "setl_id": setl_id, "hilist_code": hilist_code, "hilist_name": hilist_name, "rep": rep})
     kp_ids = {keys[3] for (_, keys) in by_finding if keys[3]}
     kps = kp_info(kp_ids) if kp_ids else {}
     out = []

@@ -1,0 +1,82 @@
+"""The gateway with worker processes (``processes=N``): the same answers as with worker threads; 3103 and the
+call log stay in the gateway's process; a worker process that dies is replaced."""
+
+from __future__ import annotations
+
+import copy
+
+import psutil
+import pytest
+
+from fundguard.api import gateway_schema
+from tests.realtime.conftest import encounter, example, post, rules_of
+
+STAMPS = ("refmsg_time", "respond_time")
+
+
+def _messages() -> list:
+    outpatient = example(trig_scen="2")
+    encounter(outpatient).update(med_mdtrt_type="1", med_type="11")
+    narrowed = example(rule_ids=["GZ10000301004000"])
+    return [example(), outpatient, narrowed, b"{not json", {"infno": "3101", "msgid": "M1", "input": {}}]
+
+
+def _workers(but: tuple = ()) -> list[psutil.Process]:
+    return [p for p in psutil.Process().children()
+            if "fundguard.engine.realtime.worker" in " ".join(p.cmdline()) and p not in but]
+
+
+@pytest.fixture(scope="module")
+def process_client(kb_con):
+    from fastapi.testclient import TestClient
+
+    from fundguard.api.gateway import create_gateway_app
+
+    app = create_gateway_app(kb_con, processes=2)
+    with TestClient(app) as c:
+        c.service = app.state.fg_realtime
+        yield c
+
+
+def test_worker_processes_answer_as_worker_threads(client, process_client):
+    for message in _messages():
+        expected, found = post(client, message), post(process_client, message)
+        for answer in (expected, found):
+            for stamp in STAMPS:
+                answer.pop(stamp)
+        assert found == expected
+
+
+def test_feedback_and_the_call_log_with_worker_processes(kb_con, process_client):
+    results = post(process_client, example())["output"]["result"]
+    feedback = copy.deepcopy(gateway_schema.EXAMPLE_3103)
+    feedback["msgid"] = "FEEDBACK-PROCESSES"
+    feedback["input"]["data"]["warns"] = [{"warn_rslt_id": results[0]["jr_id"], "dspo_way": "2"}]
+    assert post(process_client, feedback)["output"] == {"feedback_cnt": 1}
+    feedback["input"]["data"]["warns"] = [{"warn_rslt_id": "JR0000", "dspo_way": "2"}]
+    assert post(process_client, feedback)["err_msg"].startswith("[FG602]")
+    process_client.service.flush()
+    logged = kb_con.execute("SELECT infcode, count(*) FROM rt_calls WHERE msgid = 'FEEDBACK-PROCESSES' "
+                            "GROUP BY 1 ORDER BY 1").fetchall()
+    assert logged == [(-1, 1), (0, 1)]
+    assert kb_con.execute("SELECT count(*) FROM rt_feedback WHERE msgid = 'FEEDBACK-PROCESSES'").fetchone()[0] == 1
+
+
+def test_a_worker_process_that_dies_is_replaced(kb_con):
+    from fundguard.engine.realtime.service import RealtimeService
+
+    others = tuple(_workers())  # the module's gateway
+    service = RealtimeService(kb_con, processes=1, record=False)
+    try:
+        assert rules_of(service.call(example())) == ["GZ10000102014000", "GZ10000301004000"]
+        (worker,) = _workers(others)
+        worker.kill()
+        worker.wait(10)
+        lost = service.call(example())
+        assert lost["infcode"] == -1 and lost["err_msg"].startswith("[FG600] 实时审核工作进程意外退出")
+        assert rules_of(service.call(example())) == ["GZ10000102014000", "GZ10000301004000"]
+        (replacement,) = _workers(others)
+        assert replacement.pid != worker.pid
+    finally:
+        service.close()
+    assert _workers(others) == []
