@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import warnings
 
@@ -38,15 +39,22 @@ def kb_con():
     con.close()
 
 
-@pytest.fixture(scope="module")
-def client(kb_con):
+@contextlib.contextmanager
+def gateway_client(con, **options):
+    """A test client of a stand-alone gateway app on ``con``; ``client.service`` is its real-time service."""
     from fastapi.testclient import TestClient
 
     from fundguard.api.gateway import create_gateway_app
 
-    app = create_gateway_app(kb_con, workers=2)
+    app = create_gateway_app(con, **options)
     with TestClient(app) as c:
         c.service = app.state.fg_realtime
+        yield c
+
+
+@pytest.fixture(scope="module")
+def client(kb_con):
+    with gateway_client(kb_con, workers=2) as c:
         yield c
 
 

@@ -9,7 +9,7 @@ import psutil
 import pytest
 
 from fundguard.api import gateway_schema
-from tests.realtime.conftest import encounter, example, post, rules_of
+from tests.realtime.conftest import encounter, example, gateway_client, post, rules_of
 
 STAMPS = ("refmsg_time", "respond_time")
 
@@ -28,13 +28,7 @@ def _workers(but: tuple = ()) -> list[psutil.Process]:
 
 @pytest.fixture(scope="module")
 def process_client(kb_con):
-    from fastapi.testclient import TestClient
-
-    from fundguard.api.gateway import create_gateway_app
-
-    app = create_gateway_app(kb_con, processes=2)
-    with TestClient(app) as c:
-        c.service = app.state.fg_realtime
+    with gateway_client(kb_con, processes=2) as c:
         yield c
 
 

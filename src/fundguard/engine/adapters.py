@@ -34,6 +34,19 @@ class DuckDBEngine:
     def fetch(self, sql: str) -> pa.Table:
         return self.con.sql(sql).to_arrow_table()
 
+    def fetch_rule(self, sql: str, params: dict, *, amount: str) -> pa.Table:
+        """A rule's rows with their amount inputs, in two steps: the rule's rows first, then the lookup of their
+        lines' fee and fund share. In one statement DuckDB cannot know how few the rows are and may build its
+        hash table on the working set's 20 million lines instead (measured: a fifth of the rules' time)."""
+        tree = sqltools.bind(sqltools.parse(sql), params)
+        rows = self.con.sql(sqltools.to_dialect(tree, self.dialect)).to_arrow_table()
+        self.con.register("__rule_rows", rows)
+        try:
+            columns = sqltools.output_columns(tree)
+            return self.con.sql(sqltools.amount_sql("__rule_rows", columns, amount=amount)).to_arrow_table()
+        finally:
+            self.con.unregister("__rule_rows")
+
     def close(self) -> None:
         for name, _ in reversed(WORKSET):
             self._drop(name)
@@ -117,6 +130,9 @@ class SparkEngine:
 
     def fetch(self, sql: str) -> pa.Table:
         return self.spark.sql(sql).toArrow()
+
+    def fetch_rule(self, sql: str, params: dict, *, amount: str) -> pa.Table:
+        return self.fetch(sqltools.render(sql, params, amount=amount, dialect=self.dialect)[0])
 
     def close(self) -> None:
         for name, _ in WORKSET:

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import functools
 import hashlib
 import json
 import string
 from typing import Any
 
 import duckdb
+import orjson
 import pyarrow as pa
 
 from fundguard.engine.sqltools import OPTIONAL
@@ -23,13 +25,12 @@ from fundguard.rules.library import Rule
 from fundguard.rules.model import VOLA_BHVR_TYPES
 
 KEY = ("mdtrt_id", "psn_no", "fixmedins_code", "kp_id", "grp")
+# Per-finding columns built in Python (run and rule columns are bound once per INSERT).
+_FINDING_COLUMNS = ("jr_id", "mdtrt_id", "setl_id", "psn_no", "fixmedins_code", "hilist_code", "hilist_name", "bkkp_sn",
+                    "line_cnt", "vola_fee", "vola_amt", "vola_cont", "vola_evid", "kp_id", "bilg_dr_code", "grp",
+                    "evidence")
 INTERNAL = {"__fee", "__line_fund", "__enc_fund"}
 GEND = {"1": "男", "2": "女"}
-
-
-class _Blank(dict):
-    def __missing__(self, key: str) -> str:
-        return ""
 
 
 def _text(value: Any) -> str:
@@ -43,11 +44,30 @@ def _text(value: Any) -> str:
     return str(value)
 
 
+_FORMATTER = string.Formatter()
+
+
+@functools.cache
+def _parsed(template: str) -> tuple[tuple[str, str | None, str, str | None], ...]:
+    return tuple(_FORMATTER.parse(template))
+
+
 def render_message(template: str, fields: dict[str, Any]) -> str:
-    values = _Blank({k: _text(v) for k, v in fields.items()})
-    if "gend" in fields:
-        values["gend_name"] = GEND.get(str(fields.get("gend")), "未知")
-    return string.Formatter().vformat(template, (), values)
+    """``template`` with each ``{name}`` replaced by the field's text ("" when absent); ``{gend_name}`` is
+    the Chinese name of a ``gend`` field. Only the names the template uses are converted."""
+    out = []
+    for literal, name, spec, conversion in _parsed(template):
+        out.append(literal)
+        if name is None:
+            continue
+        if name == "gend_name" and "gend" in fields:
+            value = GEND.get(str(fields["gend"]), "未知")
+        else:
+            value = _text(fields[name]) if name in fields else ""
+        if conversion:
+            value = _FORMATTER.convert_field(value, conversion)
+        out.append(format(value, spec) if spec else value)
+    return "".join(out)
 
 
 def _normalise(hits: pa.Table) -> pa.Table:
@@ -99,11 +119,12 @@ def assemble(con: duckdb.DuckDBPyConnection, run_id: int, rule: Rule, hits: pa.T
     kp_info = _kp_info(con, {r[3] for r in grouped if r[3]})
     meta = rule.meta
     cents = decimal.Decimal("0.01")
-    rows = []
+    columns: dict[str, list] = {name: [] for name in _FINDING_COLUMNS}
     total = decimal.Decimal("0")
+    evidence_by_kp: dict[str | None, str] = {}
     for values in grouped:
         g = dict(zip(names, values))
-        rep = json.loads(g["rep"]) if g["rep"] else {}
+        rep = orjson.loads(g["rep"]) if g["rep"] else {}
         amount = g["enc_fund"] if meta.amount == "encounter" else g["amt"]
         vola_amt = decimal.Decimal(str(amount or 0)).quantize(cents, rounding=decimal.ROUND_HALF_UP)
         total += vola_amt
@@ -111,29 +132,31 @@ def assemble(con: duckdb.DuckDBPyConnection, run_id: int, rule: Rule, hits: pa.T
         fields = {**{f"kp_{k}": v for k, v in kp.items()}, **params, **rep,
                   "vola_amt": vola_amt, "line_cnt": g["line_cnt"], "bkkp_sn": g["bkkp_list"]}
         ident = "|".join([meta.rule_id, *(str(g[k] or "") for k in KEY), g["bkkp_list"] or ""])
-        rows.append({
-            "run_id": run_id,
-            "jr_id": "JR" + hashlib.md5(ident.encode()).hexdigest()[:24].upper(),
-            "rule_id": meta.rule_id, "rule_name": meta.name, "sev_deg": meta.sev_deg,
-            "vola_bhvr_type": meta.vola_bhvr_type,
-            "mdtrt_id": g["mdtrt_id"], "setl_id": g["setl_id"], "psn_no": g["psn_no"],
-            "fixmedins_code": g["fixmedins_code"], "hilist_code": g["hilist_code"], "hilist_name": g["hilist_name"],
-            "bkkp_sn": g["bkkp_list"] or None, "line_cnt": g["line_cnt"],
-            "vola_fee": decimal.Decimal(str(g["vola_fee"] or 0)).quantize(cents, rounding=decimal.ROUND_HALF_UP),
-            "vola_amt": vola_amt,
-            "vola_cont": render_message(meta.message, fields),
-            "vola_evid": evidence_text(rule, kp, params),
-            "kp_id": g["kp_id"], "bilg_dr_code": g["bilg_dr_code"], "grp": g["grp"],
-            "evidence": json.dumps(rep, ensure_ascii=False, default=str),
-        })
-    table = pa.Table.from_pylist(rows)
+        evid = evidence_by_kp.get(g["kp_id"])
+        if evid is None:
+            evid = evidence_by_kp[g["kp_id"]] = evidence_text(rule, kp, params)
+        # Decimals travel as text and are cast by the INSERT (exact, and far cheaper than Arrow decimals).
+        for name, value in (
+                ("jr_id", "JR" + hashlib.md5(ident.encode()).hexdigest()[:24].upper()),
+                ("mdtrt_id", g["mdtrt_id"]), ("setl_id", g["setl_id"]), ("psn_no", g["psn_no"]),
+                ("fixmedins_code", g["fixmedins_code"]), ("hilist_code", g["hilist_code"]),
+                ("hilist_name", g["hilist_name"]), ("bkkp_sn", g["bkkp_list"] or None), ("line_cnt", g["line_cnt"]),
+                ("vola_fee", str(decimal.Decimal(str(g["vola_fee"] or 0)).quantize(cents, rounding=decimal.ROUND_HALF_UP))),
+                ("vola_amt", str(vola_amt)), ("vola_cont", render_message(meta.message, fields)), ("vola_evid", evid),
+                ("kp_id", g["kp_id"]), ("bilg_dr_code", g["bilg_dr_code"]), ("grp", g["grp"]),
+                ("evidence", json.dumps(rep, ensure_ascii=False, default=str))):
+            columns[name].append(value)
+    table = pa.table({name: pa.array(values, pa.int64() if name == "line_cnt" else pa.string())
+                      for name, values in columns.items()})
     con.register("__findings", table)
     try:
-        cols = ", ".join(table.column_names)
-        con.execute(f"INSERT INTO findings ({cols}) SELECT {cols} FROM __findings")
+        con.execute(f"""INSERT INTO findings (run_id, rule_id, rule_name, sev_deg, vola_bhvr_type, {', '.join(columns)})
+                        SELECT ?, ?, ?, ?, ?, {', '.join(f'CAST({c} AS DECIMAL(18,2))' if c in ('vola_fee', 'vola_amt')
+                                                         else c for c in columns)} FROM __findings""",
+                    [run_id, meta.rule_id, meta.name, meta.sev_deg, meta.vola_bhvr_type])
     finally:
         con.unregister("__findings")
-    return len(rows), total
+    return len(grouped), total
 
 
 def _kp_info(con, kp_ids: set[str]) -> dict[str, dict]:

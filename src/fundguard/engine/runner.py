@@ -12,7 +12,6 @@ from typing import Any, Callable
 import duckdb
 
 from fundguard.engine import findings as findings_mod
-from fundguard.engine import sqltools
 from fundguard.engine.adapters import DuckDBEngine, SparkEngine
 from fundguard.rules.library import Rule, default_library, select_rules
 
@@ -96,8 +95,7 @@ def _run_rule(con, eng, run_id: int, rule: Rule, overrides: dict[str, Any] | Non
     started = time.perf_counter()
     params = rule.meta.param_values(overrides)
     try:
-        sql, _ = sqltools.render(rule.sql, params, amount=rule.meta.amount, dialect=eng.dialect)
-        hits = eng.fetch(sql)
+        hits = eng.fetch_rule(rule.sql, params, amount=rule.meta.amount)
         count, amount = findings_mod.assemble(con, run_id, rule, hits, params)
         result = RuleResult(rule.rule_id, rule.meta.name, hits.num_rows, count, amount,
                             time.perf_counter() - started)

@@ -79,6 +79,12 @@ def to_dialect(tree: exp.Expression, dialect: str) -> str:
 
 
 def render(sql: str, params: dict[str, Any], *, amount: str, dialect: str = "duckdb") -> tuple[str, list[str]]:
+    """The rule's SQL with its parameters bound and the amount inputs added, in one statement."""
     tree = bind(parse(sql), params)
     columns = output_columns(tree)
     return to_dialect(wrap(tree, columns, amount=amount), dialect), columns
+
+
+def amount_sql(relation: str, columns: list[str], *, amount: str, dialect: str = "duckdb") -> str:
+    """The amount inputs added to rows already fetched into ``relation`` (the second step of a two-step run)."""
+    return to_dialect(wrap(parse(f"SELECT * FROM {relation}"), columns, amount=amount), dialect)

@@ -27,8 +27,7 @@ WORKSET: tuple[tuple[str, str], ...] = (
                         - coalesce(f.preselfpay_amt, 0)) AS inscp
         FROM fee_list_d f WHERE coalesce(f.vali_flag, '1') <> '0'"""),
     ("fg_setl", """
-        SELECT s.setl_id, s.mdtrt_id, s.setl_time, s.medfee_sumamt, s.fund_pay_sumamt, s.hifp_pay,
-               t.inscp_total,
+        SELECT s.setl_id, s.mdtrt_id, s.setl_time,
                CASE WHEN t.inscp_total > 0 THEN CAST(s.fund_pay_sumamt AS DOUBLE) / CAST(t.inscp_total AS DOUBLE)
                     ELSE 0 END AS fund_ratio
         FROM setl_d s
@@ -39,14 +38,11 @@ WORKSET: tuple[tuple[str, str], ...] = (
                CAST(m.begntime AS DATE) AS begn_date, CAST(coalesce(m.endtime, m.begntime) AS DATE) AS end_date,
                date_diff('day', CAST(m.begntime AS DATE), CAST(coalesce(m.endtime, m.begntime) AS DATE)) AS los_days,
                coalesce(m.gend, p.gend) AS gend, coalesce(m.brdy, p.brdy) AS brdy,
-               coalesce(m.insutype, p.insutype) AS insutype, coalesce(m.psn_type, p.psn_type) AS psn_type,
-               p.psn_idet_type, coalesce(m.die_date, p.die_date) AS die_date, p.fmly_no, p.vlg_code,
-               coalesce(m.emp_name, p.emp_name) AS emp_name, coalesce(i.hosp_lv, m.hosp_lv) AS hosp_lv,
+               coalesce(m.insutype, p.insutype) AS insutype, coalesce(m.die_date, p.die_date) AS die_date,
+               coalesce(i.hosp_lv, m.hosp_lv) AS hosp_lv,
                {HOSP_GRADE.format(c='coalesce(i.hosp_lv, m.hosp_lv)')} AS hosp_grade,
-               i.nonpub_flag, i.fixmedins_type, i.medins_type, i.agreement_status, i.agreement_begn_date,
-               i.agreement_end_date, i.prac_scope, i.fixmedins_name,
-               m.dscg_maindiag_code, m.dscg_maindiag_name, m.ipt_days, m.chfpdr_code, m.adm_dept_codg,
-               m.dscg_dept_codg, m.dscg_way,
+               i.fixmedins_type, i.medins_type, i.agreement_status, i.agreement_begn_date,
+               i.agreement_end_date, i.prac_scope, i.fixmedins_name, m.dscg_way,
                {_age_years('CAST(m.begntime AS DATE)', 'coalesce(m.brdy, p.brdy)')} AS age_years
         FROM mdtrt_d m
         LEFT JOIN psn_info p ON p.psn_no = m.psn_no
@@ -54,12 +50,12 @@ WORKSET: tuple[tuple[str, str], ...] = (
         WHERE coalesce(m.vali_flag, '1') <> '0'"""),
     ("fg_line", f"""
         SELECT f.bkkp_sn, f.mdtrt_id, f.setl_id, f.psn_no, f.fixmedins_code, f.fee_ocur_time, f.fee_date,
-               f.hilist_code, f.hilist_name, f.med_chrgitm_type, f.chrgitm_lv, f.list_type, f.cnt, f.pric, f.fee,
-               f.pric_uplmt_amt, f.inscp, f.bilg_dept_codg, f.bilg_dept_name, f.bilg_dr_code, f.bilg_dr_name,
-               f.rx_drord_no, f.prd_days, f.used_frqu_dscr, f.sin_dos_dscr, f.fulamt_ownpay_amt,
+               f.hilist_code, f.hilist_name, f.med_chrgitm_type, f.list_type, f.cnt, f.pric, f.fee,
+               f.pric_uplmt_amt, f.inscp, f.bilg_dept_codg, f.bilg_dept_name, f.bilg_dr_code,
+               f.rx_drord_no, f.prd_days,
                CAST(f.inscp AS DOUBLE) * coalesce(s.fund_ratio, 0) AS line_fund,
-               e.med_type, e.gend, e.brdy, e.insutype, e.hosp_lv, e.hosp_grade, e.begntime, e.endtime,
-               e.begn_date, e.end_date, e.medins_type, e.fixmedins_type, e.nonpub_flag, e.psn_idet_type,
+               e.med_type, e.gend, e.brdy, e.insutype, e.hosp_lv, e.hosp_grade, e.endtime,
+               e.begn_date, e.end_date, e.medins_type, e.fixmedins_type,
                {_age_years('f.fee_date', 'e.brdy')} AS age_years,
                date_diff('day', e.brdy, f.fee_date) AS age_days
         FROM fg_fee f

@@ -1,10 +1,30 @@
 -- Service item priced above its cap: the lower of the line's pric_uplmt_amt and the catalogue cap for the
 -- institution's grade valid on the fee date (either alone when the other is missing). vola_fee = (pric - cap) x cnt.
-WITH svc AS (
-    SELECT l.* FROM fg_line AS l
+WITH charged AS (  -- the service items charged (a few hundred codes, whatever the size of the catalogue)
+    SELECT DISTINCT l.hilist_code FROM fg_line AS l
     WHERE l.cnt > 0
       AND coalesce(l.list_type, '201') = '201'
       AND coalesce(l.med_chrgitm_type, '') NOT IN ('08', '09', '10', '11')
+),
+code_floor AS (  -- an item's lowest positive catalogue cap, any version and grade
+    SELECT c.hilist_code, min(c.cap) AS floor_cap
+    FROM (SELECT h.hilist_code, h.lv3_hosp_item_pric AS cap FROM hilist AS h JOIN charged AS d ON d.hilist_code = h.hilist_code
+          UNION ALL
+          SELECT h.hilist_code, h.lv2_hosp_item_pric FROM hilist AS h JOIN charged AS d ON d.hilist_code = h.hilist_code
+          UNION ALL
+          SELECT h.hilist_code, h.lv1_hosp_item_pric FROM hilist AS h JOIN charged AS d ON d.hilist_code = h.hilist_code) AS c
+    WHERE c.cap > 0
+    GROUP BY c.hilist_code
+),
+svc AS (  -- a line's cap is its uploaded cap or one of its item's catalogue caps, so a line priced within
+          -- the lower of its uploaded cap and its item's floor cap cannot exceed its cap: those are skipped early
+    SELECT l.* FROM fg_line AS l
+    LEFT JOIN code_floor AS f ON f.hilist_code = l.hilist_code
+    WHERE l.cnt > 0
+      AND coalesce(l.list_type, '201') = '201'
+      AND coalesce(l.med_chrgitm_type, '') NOT IN ('08', '09', '10', '11')
+      AND ((l.pric_uplmt_amt > 0 AND CAST(l.pric AS DOUBLE) > CAST(l.pric_uplmt_amt AS DOUBLE) + $tolerance)
+           OR CAST(l.pric AS DOUBLE) > CAST(f.floor_cap AS DOUBLE) + $tolerance)
 ),
 cat_cap AS (  -- per item, day and grade (far fewer than lines): the catalogue version valid on the day
     SELECT k.hilist_code, k.fee_date, k.hosp_grade,

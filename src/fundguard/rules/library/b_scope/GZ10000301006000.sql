@@ -2,7 +2,7 @@
 -- the same drug (same first $generic_len code characters; same code included) from another encounter, at any
 -- institution, still lasts more than $tolerance_days days (earlier fee_date + prd_days − this fee_date).
 -- The later line violates; violating part = fee × overlap / its prd_days, capped at the fee.
-WITH rx AS (
+WITH rx AS NOT MATERIALIZED (  -- read twice (current and earlier lines): scanning beats materialising
     SELECT l.bkkp_sn, l.mdtrt_id, l.psn_no, l.fixmedins_code, l.setl_id, l.hilist_code, l.hilist_name,
            l.bilg_dr_code, l.fee_ocur_time, l.fee_date, l.fee, l.inscp,
            CAST(l.prd_days AS DOUBLE) AS prd_days, substr(l.hilist_code, 1, $generic_len) AS generic
@@ -19,7 +19,7 @@ pair AS (
     FROM rx AS c
     JOIN rx AS p ON p.psn_no = c.psn_no AND p.generic = c.generic AND p.mdtrt_id <> c.mdtrt_id
     WHERE c.inscp > 0
-      AND p.prd_days > 0
+      AND p.prd_days > $tolerance_days  -- overlap ≤ prd_days: shorter supplies cannot exceed the tolerance
       AND (p.fee_ocur_time < c.fee_ocur_time OR (p.fee_ocur_time = c.fee_ocur_time AND p.mdtrt_id < c.mdtrt_id))
       AND p.prd_days - date_diff('day', p.fee_date, c.fee_date) > $tolerance_days
     QUALIFY row_number() OVER (PARTITION BY c.bkkp_sn
