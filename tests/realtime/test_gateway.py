@@ -72,6 +72,18 @@ def test_only_current_orders_are_warned_about(client):
     assert rules_of(post(client, message)) == ["GZ10000102014000"]
 
 
+def _amlodipine_visit() -> dict:
+    """An outpatient visit on 2025-03-11 with one order of amlodipine (XC08CAA001A001010100001) for a week."""
+    message = example(trig_scen="2")
+    enc = encounter(message)
+    enc.update(med_mdtrt_type="1", med_type="11", adm_date="2025-03-11 08:00:00")
+    order = enc["fsi_order_dtos"][0]
+    order.update(hilist_code="XC08CAA001A001010100001", hilist_name="苯磺酸氨氯地平片", cnt=1, pric=14, sumamt=14,
+                 drord_begn_date="2025-03-11 08:00:00", drord_stop_date="2025-03-18 08:00:00")
+    enc["fsi_order_dtos"] = [order]
+    return message
+
+
 def test_history_in_the_store_is_used(kb_con):
     """重复开药 (GZ10000301006000): a 30-day supply bought 10 days ago at another institution is in the store."""
     from fastapi.testclient import TestClient
@@ -85,13 +97,7 @@ def test_history_in_the_store_is_used(kb_con):
                               "med_type": "11", "begntime": "2025-03-01 08:00:00"}],
                  "fee_list_d": [{"bkkp_sn": "F1", "mdtrt_id": "OLD1", "hilist_code": "XC08CAA001A001010100001",
                                  "hilist_name": "苯磺酸氨氯地平片", "pric": 60, "prd_days": 30}]}, con)
-    message = example(trig_scen="2")
-    enc = encounter(message)
-    enc.update(med_mdtrt_type="1", med_type="11", adm_date="2025-03-11 08:00:00")
-    order = enc["fsi_order_dtos"][0]
-    order.update(hilist_code="XC08CAA001A001010100001", hilist_name="苯磺酸氨氯地平片", cnt=1, pric=14, sumamt=14,
-                 drord_begn_date="2025-03-11 08:00:00", drord_stop_date="2025-03-18 08:00:00")
-    enc["fsi_order_dtos"] = [order]
+    message = _amlodipine_visit()
     with TestClient(create_gateway_app(con, workers=1)) as c:
         result = post(c, message)["output"]["result"]
     con.close()
@@ -272,13 +278,7 @@ def test_new_data_in_the_store_reaches_the_answers(kb_con):
     build_store({"mdtrt_d": [{"mdtrt_id": "OLD0", "psn_no": "P-OTHER", "begntime": "2025-01-01 08:00:00"}]}, con)
     service = RealtimeService(con, workers=1, record=False)
     service.history.check_every = 0.0
-    message = example(trig_scen="2")
-    enc = encounter(message)
-    enc.update(med_mdtrt_type="1", med_type="11", adm_date="2025-03-11 08:00:00")
-    order = enc["fsi_order_dtos"][0]
-    order.update(hilist_code="XC08CAA001A001010100001", hilist_name="苯磺酸氨氯地平片", cnt=1, pric=14, sumamt=14,
-                 drord_begn_date="2025-03-11 08:00:00", drord_stop_date="2025-03-18 08:00:00")
-    enc["fsi_order_dtos"] = [order]
+    message = _amlodipine_visit()
     try:
         assert rules_of(service.call(message)) == []
         build_store({"mdtrt_d": [{"mdtrt_id": "OLD1", "psn_no": "110105195803120011", "fixmedins_code": "H9",
