@@ -246,17 +246,18 @@ def _wrk(url: str, bodies: list[bytes], concurrency: int, limit: int, seconds: f
     return int(requests), int(errors), int(micros) / 1e6, (float(p50), float(p95), float(p99)), " ".join(first)
 
 
-def _cpu(proc) -> float:
-    """CPU seconds of a process and its children (the gateway's worker processes)."""
+def _cpu(proc) -> tuple[float, float]:
+    """CPU seconds of a process, and of its children (the gateway's worker processes)."""
     import psutil
 
-    total = 0.0
-    for p in [proc, *proc.children(recursive=True)]:
+    own = sum(proc.cpu_times()[:2])
+    kids = 0.0
+    for p in proc.children(recursive=True):
         try:
-            total += sum(p.cpu_times()[:2])
+            kids += sum(p.cpu_times()[:2])
         except psutil.NoSuchProcess:
             pass
-    return total
+    return own, kids
 
 
 def _own_cpu() -> float:
@@ -322,10 +323,12 @@ def main() -> None:
             count, errors, first = len(lat), len(err), "; ".join(err[:3])
             p50, p95, p99 = percentiles(lat)
         cpu1 = (_cpu(proc), _own_cpu())
+        http_ms, workers_ms = ((cpu1[0][i] - cpu0[0][i]) / count * 1000 for i in (0, 1))
         rps = count / elapsed
         print(f"load ({loader}, {args.concurrency} connections): {count} requests in {elapsed:.1f} s = {rps:.0f} req/s, "
               f"{errors} errors, p50 {p50:.1f} ms, p95 {p95:.1f} ms, p99 {p99:.1f} ms; CPU per request: "
-              f"gateway {(cpu1[0] - cpu0[0]) / count * 1000:.1f} ms, load generator "
+              f"gateway {http_ms + workers_ms:.1f} ms (HTTP process {http_ms:.1f}, worker processes {workers_ms:.1f}), "
+              f"load generator "
               f"{(cpu1[1] - cpu0[1]) / count * 1000:.1f} ms")
         if errors:
             print("first errors:", first)

@@ -58,6 +58,9 @@ class RuleMeta(BaseModel):
     time_window: str = Field(min_length=2)
     level: Literal["line", "encounter", "person", "institution", "doctor"] = "encounter"
     amount: Literal["lines", "encounter"] = "lines"
+    # False when an encounter's findings depend on that encounter's own rows (and reference data) only: the
+    # real-time path then runs the rule before it loads the patient's other encounters (docs/realtime.md §8).
+    cross_encounter: bool = True
     kb_classes: list[str] = Field(default_factory=list)
     sql_from: str | None = None  # run the SQL of this sibling rule (same logic, another knowledge class)
     params: dict[str, Param] = Field(default_factory=dict)

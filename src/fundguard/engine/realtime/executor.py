@@ -5,11 +5,15 @@ the national tables (``mdtrt_d``, ``fee_list_d`` …) and like the working set (
 temporary tables come first in SQLite's name resolution, so the transpiled working-set and rule SQL
 (``lite``) read just this patient's rows. Per patient:
 
-1. the shadow tables take the message's rows and the patient's history from the mirror (the message's own
-   encounters excluded; a stored line with the id of a requested order is renamed ``<id>#H``);
-2. the working-set tables the selected rules read are refilled from them;
-3. each selected rule runs as its own cached statement, minus the rules whose knowledge-point classes no code
-   of the patient's lines has (such a rule's SQL joins the points on those lines: it cannot give a finding).
+1. the shadow tables take the message's rows (and the person's ``psn_info`` row from the mirror);
+2. the working-set tables the selected rules read are refilled from the message's rows;
+3. the rules whose findings depend on the encounter's own rows (metadata ``cross_encounter: false``) run;
+4. the patient's history joins in: the mirror's precomputed working-set rows of the tables the other rules
+   read, and the national-table rows they read directly (the message's own encounters excluded; a stored
+   line with the id of a requested order is renamed ``<id>#H``); then the other rules run.
+
+Each rule runs as its own cached statement, minus the rules whose knowledge-point classes no code of the
+patient's lines has (such a rule's SQL joins the points on those lines: it cannot give a finding).
 """
 
 from __future__ import annotations
@@ -21,12 +25,11 @@ from operator import itemgetter
 from typing import Any
 
 from fundguard.engine.realtime import lite
-from fundguard.engine.realtime.history import KP_COLUMNS, hist_name, shadow_columns
+from fundguard.engine.realtime.history import KP_COLUMNS, hist_name, shadow_columns, workset_sqlite, ws_name
 from fundguard.engine.realtime.mapping import COLUMNS, RAW_TABLES, Universe
-from fundguard.engine.workset import WORKSET
 from fundguard.rules.library import Rule
 
-WORKSET_SQL = {name: select for name, select in WORKSET if name != "fg_kb"}
+WORKSET_SQL = workset_sqlite()
 # The indexes the rules' plans use (EXPLAIN QUERY PLAN of every real-time rule's statement): each one costs on
 # every insert; the lines are all the one patient's, so an index on their psn_no would select nothing.
 WORKSET_INDEXES = {"fg_fee": ("setl_id",), "fg_setl": ("setl_id",), "fg_enc": ("mdtrt_id", "psn_no"),
@@ -41,6 +44,11 @@ def _reads(sql: str, name: str) -> bool:
 def reads(sql: str) -> frozenset[str]:
     """The working-set tables a statement reads directly."""
     return frozenset(n for n in WORKSET_SQL if _reads(sql, n))
+
+
+def raw_reads(sql: str) -> frozenset[str]:
+    """The national tables of the patient a statement reads directly."""
+    return frozenset(n for n in RAW_TABLES if _reads(sql, n))
 
 
 _SOURCES = {name: reads(select) - {name} for name, select in WORKSET_SQL.items()}
@@ -64,18 +72,22 @@ def _insert(table: str) -> tuple[str, itemgetter]:
     return f"INSERT INTO temp.{table} ({', '.join(names)}) VALUES ({', '.join('?' for _ in names)})", pick
 
 
-@cache
-def _history_insert(table: str) -> str:
-    """INSERT of the patient's history rows of ``table`` from the mirror (parameters: person, window start):
-    without the message's own encounters, and a line with the id of a requested order renamed ``<id>#H``."""
-    cols = [c for c, _ in shadow_columns()[table]]
+def _history_insert(table: str, source: str, cols: list[str]) -> str:
+    """INSERT of the patient's history rows of ``table`` from the mirror's ``source`` (parameters: person,
+    window start): without the message's own encounters, and a line with the id of a requested order renamed
+    ``<id>#H``."""
     select = ["CASE WHEN h.bkkp_sn IN (SELECT rx FROM temp.__rt_rx) THEN h.bkkp_sn || '#H' ELSE h.bkkp_sn END"
               if c == "bkkp_sn" else f"h.{lite._ident(c)}" for c in cols]
     where = "h.__psn = ?1"
     if table != "psn_info":
         where += " AND h.__begn >= ?2 AND h.mdtrt_id NOT IN (SELECT mdtrt_id FROM temp.__rt_skip)"
     return (f"INSERT INTO temp.{table} ({', '.join(lite._ident(c) for c in cols)}) "
-            f"SELECT {', '.join(select)} FROM main.{hist_name(table)} h WHERE {where}")
+            f"SELECT {', '.join(select)} FROM main.{source} h WHERE {where}")
+
+
+@cache
+def _raw_history_insert(table: str) -> str:
+    return _history_insert(table, hist_name(table), [c for c, _ in shadow_columns()[table]])
 
 
 class Executor:
@@ -88,8 +100,9 @@ class Executor:
         self.con: sqlite3.Connection | None = None
         self.kb_classes: dict[str, frozenset[str]] = {}
         self._kp: dict[str, dict] = {}
-        self._work_sql = {name: lite.to_sqlite(select) for name, select in WORKSET_SQL.items()}
-        self._reads: dict[str, frozenset[str]] = {}  # rule_id -> working-set tables its statement reads
+        self._work_sql = WORKSET_SQL
+        self._reads: dict[str, tuple[frozenset[str], frozenset[str]]] = {}  # rule_id -> (working set, national)
+        self._ws_history: dict[str, str] = {}  # working-set table -> INSERT of the history's rows
 
     def refresh(self, version: int) -> None:
         """(Re)open the mirror after a rebuild and create the connection's temporary tables."""
@@ -108,6 +121,12 @@ class Executor:
             con.execute(f"CREATE TEMP TABLE {name} AS SELECT * FROM ({select}) LIMIT 0")
             for col in WORKSET_INDEXES.get(name, ()):
                 con.execute(f"CREATE INDEX temp.{name}_{col} ON {name} ({col})")
+        mirror_tables = {r[0] for r in con.execute("SELECT name FROM main.sqlite_master WHERE type = 'table'")}
+        self._ws_history = {}
+        for name in self._work_sql:
+            if ws_name(name) in mirror_tables:
+                cols = [r[1] for r in con.execute(f"PRAGMA temp.table_info({name})")]
+                self._ws_history[name] = _history_insert(name, ws_name(name), cols)
         self.kb_classes = {}
         for code, rule_class in con.execute("SELECT DISTINCT hilist_code, rule_class FROM main.fg_kb"):
             self.kb_classes.setdefault(code, set()).add(rule_class)
@@ -123,6 +142,12 @@ class Executor:
             present |= self.kb_classes.get(code, frozenset())
         return [r for r in universe.rules if not r.meta.kb_classes or present & set(r.meta.kb_classes)]
 
+    def _rule_reads(self, rule: Rule) -> tuple[frozenset[str], frozenset[str]]:
+        if rule.rule_id not in self._reads:
+            sql = lite.rule_sql(rule, self.params.get(rule.rule_id))
+            self._reads[rule.rule_id] = (reads(sql), raw_reads(sql))
+        return self._reads[rule.rule_id]
+
     def run(self, universe: Universe, version: int) -> list[tuple]:
         """Rows of the patient's rules for the current encounter: (rule, mdtrt_id, psn_no, … , rep)."""
         self.refresh(version)
@@ -130,26 +155,33 @@ class Executor:
         if not rules:
             return []
         con = self.con
+        found: dict[str, list[tuple]] = {}
         con.execute("BEGIN")
         try:
             self._load(universe)
             read: set[str] = set()
             for rule in rules:
-                if rule.rule_id not in self._reads:
-                    self._reads[rule.rule_id] = reads(lite.rule_sql(rule, self.params.get(rule.rule_id)))
-                read |= self._reads[rule.rule_id]
+                read |= self._rule_reads(rule)[0]
             for name in needed_tables(read):
                 con.execute(f"DELETE FROM temp.{name}")
                 con.execute(f"INSERT INTO temp.{name} {self._work_sql[name]}")
-            rows = []
+            wide = [r for r in rules if r.meta.cross_encounter]
             for rule in rules:
-                sql = lite.rule_sql(rule, self.params.get(rule.rule_id))
-                rows += [(rule, *r) for r in con.execute(sql)]
+                if not rule.meta.cross_encounter:
+                    found[rule.rule_id] = self._rule_rows(rule)
+            if wide:
+                self._load_history(universe, wide)
+                for rule in wide:
+                    found[rule.rule_id] = self._rule_rows(rule)
         finally:
             con.execute("COMMIT")
-        return rows
+        return [row for rule in rules for row in found[rule.rule_id]]
+
+    def _rule_rows(self, rule: Rule) -> list[tuple]:
+        return [(rule, *r) for r in self.con.execute(lite.rule_sql(rule, self.params.get(rule.rule_id)))]
 
     def _load(self, universe: Universe) -> None:
+        """The message's rows, and the person's stored ``psn_info`` (the working set reads it)."""
         con = self.con
         for table in (*RAW_TABLES, "__rt_current", "__rt_skip", "__rt_rx"):
             con.execute(f"DELETE FROM temp.{table}")
@@ -160,9 +192,26 @@ class Executor:
             if rows:
                 sql, pick = _insert(table)
                 con.executemany(sql, map(pick, rows))
+        con.execute(_raw_history_insert("psn_info"), (universe.psn_no,))
+
+    def _load_history(self, universe: Universe, rules: list[Rule]) -> None:
+        """The patient's history rows of the tables ``rules`` read: working-set rows precomputed in the mirror,
+        national-table rows as stored."""
+        ws: set[str] = set()
+        raw: set[str] = set()
+        for rule in rules:
+            w, r = self._rule_reads(rule)
+            ws |= w
+            raw |= r
+        args = (universe.psn_no, universe.hist_from)
+        for name in self._work_sql:
+            if name in ws:
+                if name not in self._ws_history:
+                    raise RuntimeError(f"实时镜像缺少工作集 {name} 的历史数据，请重建镜像")
+                self.con.execute(self._ws_history[name], args)
         for table in RAW_TABLES:
-            con.execute(_history_insert(table),
-                        (universe.psn_no,) if table == "psn_info" else (universe.psn_no, universe.hist_from))
+            if table in raw and table != "psn_info":
+                self.con.execute(_raw_history_insert(table), args)
 
     def kp_info(self, kp_ids: set[str]) -> dict[str, dict]:
         """The knowledge points behind findings (``engine.findings._kp_info``, from the mirror's copy)."""

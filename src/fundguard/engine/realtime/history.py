@@ -3,6 +3,9 @@
 - the patients' history: the rows of the encounters that began within the history window before the newest
   encounter (``rt_hist_<table>``), each tagged with its person (``__psn``) and encounter start (``__begn``)
   and indexed by person, so that one patient's history is a few index lookups;
+- the working set of that history (``rt_ws_<name>``: ``fg_line``, ``fg_enc`` … tagged the same way), computed
+  here once by the same transpiled SQL a call runs on its message rows: a working-set row depends on its own
+  encounter's rows only, so a call copies the history's rows instead of recomputing them;
 - the reference data the real-time rules read (catalogue ``hilist``, ``medins_info``, ``kb_relations`` …),
   the knowledge points joined to their codes (``fg_kb``, the working set's definition) and the points' texts
   that findings cite (``rt_kp``).
@@ -18,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import re
 import sqlite3
 import tempfile
 import threading
@@ -44,7 +48,7 @@ _SIGNATURE_SQL = """SELECT (SELECT count(*) FROM mdtrt_d), (SELECT count(*) FROM
        (SELECT count(*) FROM kb_relations), (SELECT count(*) FROM hilist), (SELECT count(*) FROM medins_info),
        (SELECT count(*) FROM medins_purc), (SELECT count(*) FROM medins_invt)"""
 WORKSET_NAMES = tuple(name for name, _ in WORKSET)
-MIRROR_FORMAT = 2  # part of the mirror's key with its layout (``layout_key``): an older mirror is rebuilt
+MIRROR_FORMAT = 3  # part of the mirror's key with its layout (``layout_key``): an older mirror is rebuilt
 # The knowledge-point fields a finding cites (engine.findings._kp_info).
 KP_COLUMNS = ("kp_id", "rule_class", "item_name", "constraint_text", "detect_logic", "batch", "published_at", "gz_code")
 # Lookups the rules make into reference data (a national catalogue or knowledge base has 10⁵ rows).
@@ -59,6 +63,26 @@ REFERENCE_INDEXES = {
 
 def hist_name(table: str) -> str:
     return f"rt_hist_{table}"
+
+
+def ws_name(name: str) -> str:
+    return f"rt_ws_{name}"
+
+
+@lru_cache(maxsize=1)
+def workset_sqlite() -> dict[str, str]:
+    """The working set's SELECTs (but ``fg_kb``, a mirror table of its own) in SQLite SQL, in build order."""
+    return {name: lite.to_sqlite(select) for name, select in WORKSET if name != "fg_kb"}
+
+
+def _mentions(sql: str, name: str) -> bool:
+    return re.search(rf"\b{name}\b", sql) is not None
+
+
+@lru_cache(maxsize=1)
+def rule_workset() -> frozenset[str]:
+    """The working-set entries some rule reads directly: those the mirror keeps for the history."""
+    return frozenset(n for n in workset_sqlite() for r in default_library() if _mentions(r.sql, n))
 
 
 def store_signature(con: duckdb.DuckDBPyConnection) -> str:
@@ -229,12 +253,37 @@ class HistoryStore:
                 cols = list(cols) + [("__psn", "VARCHAR"), ("__begn", "TIMESTAMP")]
                 self._copy(cur, out, hist_name(table), cols, self._history_select(table))
                 out.execute(f"CREATE INDEX {hist_name(table)}_psn ON {hist_name(table)} (__psn, __begn)")
+            self._history_workset(out)
             out.execute("CREATE TABLE rt_mirror (key TEXT PRIMARY KEY, value TEXT)")
             out.execute("INSERT INTO rt_mirror VALUES ('signature', ?)", (key,))
             out.execute("COMMIT")
         finally:
             out.close()
         os.replace(tmp, self.path)
+
+    @staticmethod
+    def _history_workset(out: sqlite3.Connection) -> None:
+        """``rt_ws_<name>``: the working set of the history rows, tagged with each row's encounter's person and
+        start. Temporary views named like the national tables (and like the entries built so far) let the
+        working-set SQL read the history tables as a call's SQL reads its own; entries no rule reads (``fg_fee``)
+        stay temporary."""
+        for table, cols in shadow_columns().items():
+            out.execute(f"CREATE TEMP VIEW {table} AS SELECT {', '.join(lite._ident(c) for c, _ in cols)} "
+                        f"FROM main.{hist_name(table)}")
+        out.execute("CREATE TEMP TABLE __tags (mdtrt_id TEXT PRIMARY KEY, __psn TEXT, __begn TEXT)")
+        out.execute(f"INSERT INTO temp.__tags SELECT mdtrt_id, min(__psn), min(__begn) "
+                    f"FROM main.{hist_name('mdtrt_d')} WHERE mdtrt_id IS NOT NULL GROUP BY mdtrt_id")
+        kept = rule_workset()
+        for name, select in workset_sqlite().items():
+            if name not in kept:
+                out.execute(f"CREATE TEMP TABLE {name} AS {select}")
+                continue
+            table = ws_name(name)
+            out.execute(f"CREATE TABLE {table} AS SELECT w.*, t.__psn AS __psn, t.__begn AS __begn "
+                        f"FROM ({select}) AS w JOIN temp.__tags AS t ON t.mdtrt_id = w.mdtrt_id")
+            out.execute(f"CREATE INDEX {table}_psn ON {table} (__psn, __begn)")
+            cols = [r[1] for r in out.execute(f"PRAGMA main.table_info({table})") if r[1] not in ("__psn", "__begn")]
+            out.execute(f"CREATE TEMP VIEW {name} AS SELECT {', '.join(lite._ident(c) for c in cols)} FROM main.{table}")
 
     def _history_select(self, table: str) -> str:
         scope = ""
