@@ -48,7 +48,7 @@ _SIGNATURE_SQL = """SELECT (SELECT count(*) FROM mdtrt_d), (SELECT count(*) FROM
        (SELECT count(*) FROM kb_relations), (SELECT count(*) FROM hilist), (SELECT count(*) FROM medins_info),
        (SELECT count(*) FROM medins_purc), (SELECT count(*) FROM medins_invt)"""
 WORKSET_NAMES = tuple(name for name, _ in WORKSET)
-MIRROR_FORMAT = 3  # part of the mirror's key with its layout (``layout_key``): an older mirror is rebuilt
+MIRROR_FORMAT = 4  # part of the mirror's key with its layout (``layout_key``): an older mirror is rebuilt
 # The knowledge-point fields a finding cites (engine.findings._kp_info).
 KP_COLUMNS = ("kp_id", "rule_class", "item_name", "constraint_text", "detect_logic", "batch", "published_at", "gz_code")
 # Lookups the rules make into reference data (a national catalogue or knowledge base has 10⁵ rows).
@@ -256,6 +256,8 @@ class HistoryStore:
             self._history_workset(out)
             out.execute("CREATE TABLE rt_mirror (key TEXT PRIMARY KEY, value TEXT)")
             out.execute("INSERT INTO rt_mirror VALUES ('signature', ?)", (key,))
+            out.execute("PRAGMA analysis_limit = 1000")
+            out.execute("ANALYZE")  # statistics for the planner: a national catalogue or knowledge base is large
             out.execute("COMMIT")
         finally:
             out.close()

@@ -12,6 +12,7 @@ the result's ``vola_amt_stas`` says the amount is an estimate. Days supplied (``
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -63,12 +64,17 @@ class Universe:
         return self.current["mdtrt_id"]
 
 
-def _ts(value: Any) -> Any:
-    """Dates and times as the real-time engine stores them (``lite``: ISO text)."""
+@functools.lru_cache(maxsize=4096)  # the orders of an encounter share a few times
+def _stamp(value: dt.date) -> str:
     if isinstance(value, dt.datetime):
         return value.strftime("%Y-%m-%d %H:%M:%S")
+    return value.isoformat()
+
+
+def _ts(value: Any) -> Any:
+    """Dates and times as the real-time engine stores them (``lite``: ISO text)."""
     if isinstance(value, dt.date):
-        return value.isoformat()
+        return _stamp(value)
     return value
 
 
@@ -118,6 +124,7 @@ def map_patient(patient: dict[str, Any], rules: list[Rule], history_days: int) -
         mid = enc["mdtrt_id"]
         sid = setl_id_of(mid)
         fixmedins = enc["medins_id"]
+        medins_name, med_type = enc.get("medins_name"), enc.get("med_type")
         begn, endt = enc.get("adm_date"), enc.get("dscg_date")
         mdtrt.append((mid, psn, patient.get("patn_name"), patient.get("gend"), _ts(patient.get("brdy")),
                    enc.get("insutype"), _blank(patient.get("poolarea")), fixmedins, enc.get("medins_name"),
@@ -135,17 +142,15 @@ def map_patient(patient: dict[str, Any], rules: list[Rule], history_days: int) -
             universe.rx_ids.append(order["rx_id"])
             if order["hilist_code"]:
                 universe.codes.add(order["hilist_code"])
-            fee.append((order["rx_id"], mid, psn, sid, fixmedins, enc.get("medins_name"), _ts(when),
-                        _blank(order.get("rxno")),
-                     enc.get("med_type"), order.get("cnt"), order.get("pric"), order.get("sumamt"),
-                     price_cap if price_cap and price_cap > 0 else None, order.get("ownpay_amt"),
-                     order.get("selfpay_amt"), _blank(order.get("hilist_lv")), _blank(order["hilist_code"]),
-                     _blank(order.get("hilist_name")), _blank(order.get("hilist_type")), _blank(order.get("hosplist_code")),
-                     _blank(order.get("hosplist_name")), _blank(order.get("chrg_type")), _blank(order.get("spec")),
-                     _blank(order.get("hilist_dosform")), _blank(order.get("drord_dept_codg")),
-                     _blank(order.get("drord_dept_name")), _blank(order.get("drord_dr_codg")),
-                     _blank(order.get("drord_dr_name")), _prd_days(order),
-                     "1" if order.get("drord_bhvr") == "1" else None, _blank(order.get("hilist_memo")), "1"))
+            g = order.get  # validated texts are str or None: ``g(k) or None`` is ``_blank(g(k))``
+            fee.append((order["rx_id"], mid, psn, sid, fixmedins, medins_name, _ts(when), g("rxno") or None,
+                        med_type, g("cnt"), g("pric"), g("sumamt"), price_cap if price_cap and price_cap > 0 else None,
+                        g("ownpay_amt"), g("selfpay_amt"), g("hilist_lv") or None, order["hilist_code"] or None,
+                        g("hilist_name") or None, g("hilist_type") or None, g("hosplist_code") or None,
+                        g("hosplist_name") or None, g("chrg_type") or None, g("spec") or None,
+                        g("hilist_dosform") or None, g("drord_dept_codg") or None, g("drord_dept_name") or None,
+                        g("drord_dr_codg") or None, g("drord_dr_name") or None, _prd_days(order),
+                        "1" if g("drord_bhvr") == "1" else None, g("hilist_memo") or None, "1"))
             if mid == current["mdtrt_id"]:
                 universe.orders[order["rx_id"]] = order
         fund = (enc.get("hifp_payamt") or 0) + (enc.get("ma_amt") or 0)
