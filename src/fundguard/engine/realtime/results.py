@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import decimal
 import hashlib
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+
+import orjson
 
 from fundguard.engine.findings import KEY, evidence_text, render_message
 from fundguard.engine.realtime.mapping import Universe
@@ -117,7 +118,7 @@ def group(rows: list[tuple], kp_info: Callable[[set[str]], dict[str, dict]],
         amt = _sum(i["amt"] for i in lines)
         enc_fund = _max(i["enc_fund"] for i in lines)
         vola_amt = _cents(enc_fund if meta.amount == "encounter" else amt)
-        rep = json.loads(first("rep")) if first("rep") else {}
+        rep = orjson.loads(first("rep")) if first("rep") else {}
         g = dict(zip(KEY, keys))
         kp = kps.get(g["kp_id"]) or {}
         params = meta.param_values((params_by_rule or {}).get(meta.rule_id))

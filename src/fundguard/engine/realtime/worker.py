@@ -24,8 +24,8 @@ from typing import Any
 
 import orjson
 
+from fundguard.engine.realtime import fastcheck, fields, lite, results, scenes
 from fundguard.engine.realtime import feedback as fb
-from fundguard.engine.realtime import fields, lite, results, scenes
 from fundguard.engine.realtime.executor import Executor
 from fundguard.engine.realtime.mapping import Universe, map_patient
 from fundguard.errors import FundGuardError, RealtimeError, RealtimeRequestError
@@ -96,7 +96,7 @@ def prepare(body: Any, rules: tuple[Rule, ...], history_days: int | None) -> Ana
                                    "3102 事中分析、3103 事前事中服务反馈", "$.infno")
     if infno == "3103":
         return None
-    data = fields.check_analysis(envelope)
+    data = fastcheck.check_analysis(envelope)  # fields.check_analysis, on msgspec in the common case
     universes = []
     for patient in data["patient_dtos"]:
         current = next(e for e in patient["fsi_encounter_dtos"] if e["mdtrt_id"] == patient["curr_mdtrt_id"])
