@@ -187,11 +187,12 @@ class Executor:
             con.execute(f"DELETE FROM temp.{table}")
         con.execute("INSERT INTO temp.__rt_current VALUES (?)", (universe.mdtrt_id,))
         con.executemany("INSERT OR IGNORE INTO temp.__rt_skip VALUES (?)", [(m,) for m in universe.request_mdtrt_ids])
-        con.executemany("INSERT OR IGNORE INTO temp.__rt_rx VALUES (?)", [(r,) for r in universe.rx_ids])
         for table, rows in universe.rows.items():
             if rows:
                 sql, pick = _insert(table)
                 con.executemany(sql, map(pick, rows))
+        # every order of the message is a line of fee_list_d (bkkp_sn = rx_id), which holds nothing else yet
+        con.execute("INSERT OR IGNORE INTO temp.__rt_rx SELECT bkkp_sn FROM temp.fee_list_d WHERE bkkp_sn IS NOT NULL")
         con.execute(_raw_history_insert("psn_info"), (universe.psn_no,))
 
     def _load_history(self, universe: Universe, rules: list[Rule]) -> None:

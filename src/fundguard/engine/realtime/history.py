@@ -48,7 +48,7 @@ _SIGNATURE_SQL = """SELECT (SELECT count(*) FROM mdtrt_d), (SELECT count(*) FROM
        (SELECT count(*) FROM kb_relations), (SELECT count(*) FROM hilist), (SELECT count(*) FROM medins_info),
        (SELECT count(*) FROM medins_purc), (SELECT count(*) FROM medins_invt)"""
 WORKSET_NAMES = tuple(name for name, _ in WORKSET)
-MIRROR_FORMAT = 4  # part of the mirror's key with its layout (``layout_key``): an older mirror is rebuilt
+MIRROR_FORMAT = 5  # part of the mirror's key with its layout (``layout_key``): an older mirror is rebuilt
 # The knowledge-point fields a finding cites (engine.findings._kp_info).
 KP_COLUMNS = ("kp_id", "rule_class", "item_name", "constraint_text", "detect_logic", "batch", "published_at", "gz_code")
 # Lookups the rules make into reference data (a national catalogue or knowledge base has 10⁵ rows).
@@ -282,7 +282,8 @@ class HistoryStore:
                 continue
             table = ws_name(name)
             out.execute(f"CREATE TABLE {table} AS SELECT w.*, t.__psn AS __psn, t.__begn AS __begn "
-                        f"FROM ({select}) AS w JOIN temp.__tags AS t ON t.mdtrt_id = w.mdtrt_id")
+                        f"FROM ({select}) AS w JOIN temp.__tags AS t ON t.mdtrt_id = w.mdtrt_id "
+                        "ORDER BY t.__psn, t.__begn")  # a person's rows on adjacent pages
             out.execute(f"CREATE INDEX {table}_psn ON {table} (__psn, __begn)")
             cols = [r[1] for r in out.execute(f"PRAGMA main.table_info({table})") if r[1] not in ("__psn", "__begn")]
             out.execute(f"CREATE TEMP VIEW {name} AS SELECT {', '.join(lite._ident(c) for c in cols)} FROM main.{table}")

@@ -13,15 +13,16 @@ WITH scope AS (
     WHERE prac_scope IS NOT NULL AND trim(prac_scope) <> ''
     GROUP BY fixmedins_code
 ),
-item_subj AS (
+inst_item AS (  -- (institution, item) pairs charged whose item requires a subject (looked up per item code)
+    SELECT DISTINCT l.fixmedins_code, l.hilist_code FROM fg_line AS l
+    WHERE EXISTS (SELECT 1 FROM kb_relations AS r WHERE r.rel_type = 'item_subject' AND r.code_a = l.hilist_code)
+),
+item_subj AS (  -- the subjects of those items only (the relation table may list every national item)
     SELECT code_a AS hilist_code, upper(trim(code_b)) AS subject, min(name_b) AS subject_name
     FROM kb_relations
-    WHERE rel_type = 'item_subject' AND code_a IS NOT NULL AND code_b IS NOT NULL AND trim(code_b) <> ''
+    WHERE rel_type = 'item_subject' AND code_a IN (SELECT hilist_code FROM inst_item)
+      AND code_b IS NOT NULL AND trim(code_b) <> ''
     GROUP BY code_a, upper(trim(code_b))
-),
-inst_item AS (
-    SELECT DISTINCT fixmedins_code, hilist_code FROM fg_line
-    WHERE hilist_code IN (SELECT hilist_code FROM item_subj)
 ),
 bad_item AS (
     SELECT i.fixmedins_code, i.hilist_code, s.subject, 1 AS basis_rank,
