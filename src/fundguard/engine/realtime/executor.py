@@ -32,6 +32,14 @@ from fundguard.rules.library import Rule
 WORKSET_SQL = workset_sqlite()
 # The indexes the rules' plans use (EXPLAIN QUERY PLAN of every real-time rule's statement): each one costs on
 # every insert; the lines are all the one patient's, so an index on their psn_no would select nothing.
+# Planner statistics of the temporary tables (sqlite_stat1 rows: table rows, then rows per key of each index
+# column): one patient's size, so that the planner starts from the patient's few lines and looks up the large
+# mirror tables (catalogue, knowledge points) by index, rather than scanning those (it assumes ~10⁶ rows for a
+# table without statistics, more than a national knowledge base holds).
+TEMP_ROWS = {"fg_line": 1000, "fg_fee": 1000, "fee_list_d": 1000, "drord_d": 1000, "fg_enc": 50, "fg_setl": 50,
+             "fg_enc_amt": 50, "mdtrt_d": 50, "setl_d": 50, "fg_diag": 100, "setl_list_diag_d": 100,
+             "fg_oprn": 10, "setl_list_oprn_d": 10, "psn_info": 1, "__rt_current": 1, "__rt_skip": 2, "__rt_rx": 200}
+TEMP_KEY_ROWS = {"bkkp_sn": 1, "mdtrt_id": 20, "hilist_code": 5, "setl_id": 20, "psn_no": 1000}
 WORKSET_INDEXES = {"fg_fee": ("setl_id",), "fg_setl": ("setl_id",), "fg_enc": ("mdtrt_id", "psn_no"),
                    "fg_line": ("bkkp_sn", "mdtrt_id", "hilist_code"), "fg_enc_amt": ("mdtrt_id",),
                    "fg_diag": ("mdtrt_id",), "fg_oprn": ("mdtrt_id",)}
@@ -127,6 +135,7 @@ class Executor:
             if ws_name(name) in mirror_tables:
                 cols = [r[1] for r in con.execute(f"PRAGMA temp.table_info({name})")]
                 self._ws_history[name] = _history_insert(name, ws_name(name), cols)
+        self._temp_statistics(con)
         self.kb_classes = {}
         for code, rule_class in con.execute("SELECT DISTINCT hilist_code, rule_class FROM main.fg_kb"):
             self.kb_classes.setdefault(code, set()).add(rule_class)
@@ -134,6 +143,25 @@ class Executor:
         self._kp = {}
         self.con = con
         self.version = version
+
+    @staticmethod
+    def _temp_statistics(con: sqlite3.Connection) -> None:
+        """Give the planner a patient's table sizes (``TEMP_ROWS``) instead of its default for tables never analysed."""
+        con.execute("ANALYZE temp")  # creates temp.sqlite_stat1
+        con.execute("DELETE FROM temp.sqlite_stat1")
+        rows = []
+        for table, idx, in con.execute("SELECT tbl_name, name FROM temp.sqlite_master WHERE type IN ('table', 'index') "
+                                       "AND name NOT LIKE 'sqlite_stat%'").fetchall():
+            n = TEMP_ROWS.get(table, 100)
+            if idx == table:
+                rows.append((table, None, str(n)))
+                continue
+            cols = [r[2] for r in con.execute(f"PRAGMA temp.index_info({lite._ident(idx)})")]
+            per = [str(max(1, min(n, TEMP_KEY_ROWS.get(c, 1 if idx.startswith("sqlite_autoindex") else 10))))
+                   for c in cols]
+            rows.append((table, idx, " ".join([str(n), *per])))
+        con.executemany("INSERT INTO temp.sqlite_stat1 VALUES (?, ?, ?)", rows)
+        con.execute("ANALYZE temp.sqlite_master")  # the planner reads the statistics again
 
     def rules_for(self, universe: Universe) -> list[Rule]:
         """The patient's rules, without those whose knowledge classes none of the patient's line codes has."""
