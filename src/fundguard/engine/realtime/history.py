@@ -48,12 +48,12 @@ _SIGNATURE_SQL = """SELECT (SELECT count(*) FROM mdtrt_d), (SELECT count(*) FROM
        (SELECT count(*) FROM kb_relations), (SELECT count(*) FROM hilist), (SELECT count(*) FROM medins_info),
        (SELECT count(*) FROM medins_purc), (SELECT count(*) FROM medins_invt)"""
 WORKSET_NAMES = tuple(name for name, _ in WORKSET)
-MIRROR_FORMAT = 5  # part of the mirror's key with its layout (``layout_key``): an older mirror is rebuilt
+MIRROR_FORMAT = 7  # part of the mirror's key with its layout (``layout_key``): an older mirror is rebuilt
 # The knowledge-point fields a finding cites (engine.findings._kp_info).
 KP_COLUMNS = ("kp_id", "rule_class", "item_name", "constraint_text", "detect_logic", "batch", "published_at", "gz_code")
 # Lookups the rules make into reference data (a national catalogue or knowledge base has 10⁵ rows).
 REFERENCE_INDEXES = {
-    "hilist": (("hilist_code", "begndate"),),
+    "hilist": (("hilist_code", "begndate"), ("list_type",)),
     "medins_info": (("fixmedins_code",),),
     "medins_purc": (("fixmedins_code", "hilist_code"),),
     "medins_invt": (("fixmedins_code", "hilist_code"),),
@@ -246,6 +246,7 @@ class HistoryStore:
             kb_cols = cur.execute(f"DESCRIBE {dict(WORKSET)['fg_kb']}").fetchall()
             self._copy(cur, out, "fg_kb", [(r[0], r[1]) for r in kb_cols], f"SELECT {{}} FROM ({dict(WORKSET)['fg_kb']})")
             out.execute("CREATE INDEX fg_kb_code ON fg_kb (hilist_code, rule_class)")
+            out.execute("CREATE INDEX fg_kb_kp ON fg_kb (kp_id)")  # the other codes of a point (pairs, groups)
             kp_types = {r[0]: r[1] for r in cur.execute("DESCRIBE kb_points").fetchall()}
             self._copy(cur, out, "rt_kp", [(c, kp_types[c]) for c in KP_COLUMNS], "SELECT {} FROM kb_points")
             out.execute("CREATE INDEX rt_kp_id ON rt_kp (kp_id)")

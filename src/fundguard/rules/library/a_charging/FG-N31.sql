@@ -3,7 +3,8 @@
 WITH day_item AS (  -- net quantity per encounter, day and item (refund lines net out)
     SELECT mdtrt_id, fee_date, hilist_code, sum(cnt) AS net_cnt
     FROM fg_line
-    WHERE hilist_code IN (SELECT hilist_code FROM fg_kb WHERE rule_class = '医疗服务项目周期超频次')
+    WHERE EXISTS (SELECT 1 FROM fg_kb AS k WHERE k.hilist_code = fg_line.hilist_code
+                  AND k.rule_class = '医疗服务项目周期超频次')
     GROUP BY mdtrt_id, fee_date, hilist_code
 ),
 use_line AS (

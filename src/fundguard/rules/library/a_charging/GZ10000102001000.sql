@@ -7,14 +7,12 @@ WITH charged AS (  -- the service items charged (a few hundred codes, whatever t
       AND coalesce(l.med_chrgitm_type, '') NOT IN ('08', '09', '10', '11')
 ),
 code_floor AS (  -- an item's lowest positive catalogue cap, any version and grade
-    SELECT c.hilist_code, min(c.cap) AS floor_cap
-    FROM (SELECT h.hilist_code, h.lv3_hosp_item_pric AS cap FROM hilist AS h JOIN charged AS d ON d.hilist_code = h.hilist_code
-          UNION ALL
-          SELECT h.hilist_code, h.lv2_hosp_item_pric FROM hilist AS h JOIN charged AS d ON d.hilist_code = h.hilist_code
-          UNION ALL
-          SELECT h.hilist_code, h.lv1_hosp_item_pric FROM hilist AS h JOIN charged AS d ON d.hilist_code = h.hilist_code) AS c
-    WHERE c.cap > 0
-    GROUP BY c.hilist_code
+    SELECT h.hilist_code,
+           min(least(CASE WHEN h.lv3_hosp_item_pric > 0 THEN h.lv3_hosp_item_pric END,
+                     CASE WHEN h.lv2_hosp_item_pric > 0 THEN h.lv2_hosp_item_pric END,
+                     CASE WHEN h.lv1_hosp_item_pric > 0 THEN h.lv1_hosp_item_pric END)) AS floor_cap
+    FROM charged AS d JOIN hilist AS h ON h.hilist_code = d.hilist_code
+    GROUP BY h.hilist_code
 ),
 svc AS (  -- a line's cap is its uploaded cap or one of its item's catalogue caps, so a line priced within
           -- the lower of its uploaded cap and its item's floor cap cannot exceed its cap: those are skipped early

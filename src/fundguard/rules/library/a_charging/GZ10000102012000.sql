@@ -1,11 +1,16 @@
 -- Duplicate charging: item A of a published pair already includes item B. Both charged in one
 -- encounter on the same day (anywhere in the encounter for scope 同次就诊) -> the B lines violate.
-WITH pair AS (
+WITH code AS (  -- the items charged: a pair matters only when both its items are among them
+    SELECT DISTINCT hilist_code FROM fg_line
+),
+pair AS (  -- looked up from the charged items (a national knowledge base holds thousands of pairs)
     SELECT ka.kp_id, ka.hilist_code AS code_a, kb.hilist_code AS code_b, ka.eff_from, ka.eff_to,
            CASE WHEN ka.scope IN ('同次就诊', '单次就诊') THEN 1 ELSE 0 END AS whole_enc
-    FROM fg_kb AS ka
-    JOIN fg_kb AS kb ON kb.kp_id = ka.kp_id AND kb.role = 'B'
-    WHERE ka.rule_class = '医疗服务项目重复收费' AND ka.role = 'A' AND ka.hilist_code <> kb.hilist_code
+    FROM code AS cb
+    JOIN fg_kb AS kb ON kb.hilist_code = cb.hilist_code AND kb.rule_class = '医疗服务项目重复收费' AND kb.role = 'B'
+    JOIN fg_kb AS ka ON ka.kp_id = kb.kp_id AND ka.rule_class = '医疗服务项目重复收费' AND ka.role = 'A'
+    JOIN code AS ca ON ca.hilist_code = ka.hilist_code
+    WHERE ka.hilist_code <> kb.hilist_code
       AND coalesce(ka.scope, '同日') IN ('同日', '单日', '同次就诊', '单次就诊')
 ),
 day_item AS (  -- net quantity per encounter, day and item (refund lines net out), items of a pair only

@@ -8,11 +8,12 @@ WITH herb AS (
     FROM fg_line AS l
     WHERE l.list_type = '102' OR substr(l.hilist_code, 1, 1) = 'T'
 ),
-pt AS (
-    SELECT h.bkkp_sn, k.kp_id
-    FROM herb AS h
-    JOIN fg_kb AS k ON k.hilist_code = h.hilist_code AND k.rule_class = '中药饮片单方使用不予支付'
-    WHERE h.fee_date BETWEEN k.eff_from AND k.eff_to
+pt AS (  -- herb lines of a listed herb (from the lines themselves: each is looked up in the knowledge base)
+    SELECT l.bkkp_sn, k.kp_id
+    FROM fg_line AS l
+    JOIN fg_kb AS k ON k.hilist_code = l.hilist_code AND k.rule_class = '中药饮片单方使用不予支付'
+    WHERE (l.list_type = '102' OR substr(l.hilist_code, 1, 1) = 'T')
+      AND l.fee_date BETWEEN k.eff_from AND k.eff_to
 ),
 pt_line AS (
     SELECT DISTINCT bkkp_sn FROM pt

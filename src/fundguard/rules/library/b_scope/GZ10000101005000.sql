@@ -18,8 +18,9 @@ fl_raw AS (
 fl AS (
     SELECT DISTINCT kp_id, upper(trim(code)) AS code FROM fl_raw WHERE trim(code) <> ''
 ),
-own AS (
-    SELECT DISTINCT kp_id, hilist_code FROM fg_kb WHERE rule_class = '药品限二线使用'
+own AS (  -- the codes of the points hit (looked up by point, not by scanning the class)
+    SELECT DISTINCT kp_id, hilist_code FROM fg_kb
+    WHERE rule_class = '药品限二线使用' AND kp_id IN (SELECT kp_id FROM hit)
 ),
 ev_listed AS (
     SELECT DISTINCT h.bkkp_sn, h.kp_id

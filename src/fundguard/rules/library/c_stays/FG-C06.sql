@@ -2,8 +2,8 @@
 -- institution missing from medins_info (only when medins_info has rows), or dated outside the institution's
 -- agreement period [agreement_begn_date, agreement_end_date]. A stay admitted within the period and
 -- settled after its end is tolerated. One finding per encounter.
-WITH info AS (
-    SELECT count(*) AS n_info FROM medins_info
+WITH info AS (  -- 1 when medins_info has rows (one row read, not a count of the whole list)
+    SELECT count(*) AS n_info FROM (SELECT 1 AS one FROM medins_info LIMIT 1) AS any_info
 ),
 st AS (
     SELECT e.mdtrt_id, e.psn_no, e.fixmedins_code, e.begn_date, s.setl_id,
