@@ -19,6 +19,11 @@ over loopback, each request a different patient's message in turn:
 CPU per request is printed for the gateway (its process and worker processes) and the load generator.
 
     .venv/bin/python bench/bench_realtime.py [--workdir DIR] [--persons 3000] [--patients 100] [--processes N]
+                                             [--national-kb] [--catalogue 130000]
+
+``--national-kb`` imports the national knowledge points (batches 1–17, ``../shared/data``) as a bureau would, and
+``--catalogue`` pads the catalogue to a province's size: the reference tables every request looks up are then
+as large as in production (the built-in sample knowledge base has a few dozen points).
 """
 
 from __future__ import annotations
@@ -41,16 +46,22 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 GOAL_P99_MS, STRETCH_P99_MS, GOAL_RPS = 50.0, 20.0, 200.0
+SHARED_DATA = ROOT.parent / "shared" / "data"
+NATIONAL_JSON = SHARED_DATA / "nhsa-liangku" / "two_libraries_all_records.json"
+NATIONAL_XLSX = SHARED_DATA / "medimodel" / "liangku_xlsx"
 ORDERS, PRIOR = 200, 50
 
 
-def build_store(workdir: Path, persons: int, patients: int, seed: int = 11) -> Path:
-    """A loaded synthetic city plus ``patients`` bench patients with ``PRIOR`` earlier encounters each."""
+def build_store(workdir: Path, persons: int, patients: int, seed: int = 11, national: bool = False,
+                catalogue: int = 0) -> Path:
+    """A loaded synthetic city plus ``patients`` bench patients with ``PRIOR`` earlier encounters each;
+    ``national``: the national knowledge points of ``../shared/data`` imported too; ``catalogue``: the catalogue
+    padded with copies of its rows under new codes to that many codes (a province's size)."""
     from fundguard.kb.builtin import ensure_builtin
     from fundguard.store.db import connect
 
     db = workdir / "rt.duckdb"
-    marker = workdir / f"ready-{persons}-{patients}-{seed}"
+    marker = workdir / f"ready-{persons}-{patients}-{seed}-{int(national)}-{catalogue}"
     if marker.exists():
         return db
     if workdir.exists():
@@ -86,8 +97,16 @@ def build_store(workdir: Path, persons: int, patients: int, seed: int = 11) -> P
                        FROM setl_list_diag_d d JOIN bench_map b ON b.old = d.mdtrt_id""")
         con.execute("INSERT INTO psn_info SELECT p.* REPLACE (b.psn AS psn_no, NULL AS die_date) FROM psn_info p "
                     "JOIN (SELECT DISTINCT psn FROM bench_map) b ON true QUALIFY row_number() OVER (PARTITION BY b.psn) = 1")
+        if catalogue:
+            have = con.execute("SELECT count(DISTINCT hilist_code) FROM hilist").fetchone()[0]
+            copies = max(0, -(-(catalogue - have) // max(have, 1)))
+            con.execute("INSERT INTO hilist SELECT h.* REPLACE ('ZZ' || lpad(CAST(t.i AS VARCHAR), 6, '0') || h.hilist_code "
+                        f"AS hilist_code) FROM hilist AS h, range({copies}) AS t(i)")
     finally:
         con.close()
+    if national:
+        subprocess.run(cli + ["kb", "import", str(NATIONAL_JSON), *map(str, sorted(NATIONAL_XLSX.glob("*.xlsx"))),
+                              "--db", str(db)], check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
     marker.touch()
     return db
 
@@ -283,6 +302,10 @@ def main() -> None:
     ap.add_argument("--processes", type=int, default=os.cpu_count() or 1,
                     help="gateway worker processes (0: worker threads in the gateway process)")
     ap.add_argument("--loader", choices=("auto", "wrk", "httpx"), default="auto")
+    ap.add_argument("--national-kb", action="store_true",
+                    help="also import the national knowledge points of ../shared/data (a bureau's real setting)")
+    ap.add_argument("--catalogue", type=int, default=0, metavar="CODES",
+                    help="pad the catalogue to this many codes (a province's catalogue: 130000)")
     ap.add_argument("--serve", nargs=3, metavar=("DB", "PORT", "PROCESSES"), help=argparse.SUPPRESS)
     args, _ = ap.parse_known_args()  # bench/run.py passes every benchmark the same arguments
     if args.serve:
@@ -290,9 +313,16 @@ def main() -> None:
         return
     loader = ("wrk" if shutil.which("wrk") else "httpx") if args.loader == "auto" else args.loader
     t0 = time.perf_counter()
-    db = build_store(args.workdir, args.persons, args.patients)
+    workdir = args.workdir
+    if args.national_kb or args.catalogue:
+        if args.national_kb and not NATIONAL_JSON.exists():
+            raise SystemExit(f"--national-kb: {NATIONAL_JSON} is absent (the shared data folder is not here)")
+        workdir = workdir.with_name(f"{workdir.name}-kb{int(args.national_kb)}-cat{args.catalogue}")
+    db = build_store(workdir, args.persons, args.patients, national=args.national_kb, catalogue=args.catalogue)
     bodies = [orjson.dumps(m) for m in make_requests(db, args.patients)]
-    print(f"store {db} ready in {time.perf_counter() - t0:.1f} s; {len(bodies)} messages of {ORDERS} orders, "
+    setting = ("national knowledge base" if args.national_kb else "built-in knowledge base") + (
+        f", catalogue of {args.catalogue} codes" if args.catalogue else "")
+    print(f"store {db} ({setting}) ready in {time.perf_counter() - t0:.1f} s; {len(bodies)} messages of {ORDERS} orders, "
           f"{PRIOR} prior encounters each ({sum(map(len, bodies)) / len(bodies) / 1024:.0f} KiB per message); "
           f"gateway with {args.processes} worker processes" if args.processes else "gateway with worker threads")
     server = subprocess.Popen([sys.executable, __file__, "--serve", str(db), str(args.port), str(args.processes)],
