@@ -150,7 +150,7 @@ class Executor:
         con.execute("ANALYZE temp")  # creates temp.sqlite_stat1
         con.execute("DELETE FROM temp.sqlite_stat1")
         rows = []
-        for table, idx, in con.execute("SELECT tbl_name, name FROM temp.sqlite_master WHERE type IN ('table', 'index') "
+        for table, idx in con.execute("SELECT tbl_name, name FROM temp.sqlite_master WHERE type IN ('table', 'index') "
                                        "AND name NOT LIKE 'sqlite_stat%'").fetchall():
             n = TEMP_ROWS.get(table, 100)
             if idx == table:

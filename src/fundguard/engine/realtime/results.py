@@ -80,58 +80,65 @@ class Finding:
 def group(rows: list[tuple], kp_info: Callable[[set[str]], dict[str, dict]],
           params: dict[str, dict[str, Any]] | None = None) -> list[Finding]:
     """Findings of one patient's rows (executor.run)."""
-    params_by_rule = params
-    per_line: dict[tuple, dict] = {}
+    per_line: dict[tuple, list[tuple]] = {}  # (rule_id, *KEY, bkkp_sn) -> the rows of one line
     for row in rows:
-        rule: Rule = row[R_RULE]
-        keys = (row[R_MDTRT], row[R_PSN], row[R_FIXMEDINS], row[R_KP], row[R_GRP])
-        bkkp = row[R_BKKP]
-        slot = per_line.setdefault((rule.rule_id, keys, bkkp), {"rule": rule, "rows": []})
-        slot["rows"].append(row)
-    by_finding: dict[tuple, list[dict]] = {}
-    for (rule_id, keys, bkkp), slot in per_line.items():
-        rs = slot["rows"]
-        if len(rs) == 1:  # the common case: one row per line
-            r = rs[0]
-            amt, enc_fund, setl_id, hilist_code, hilist_name, rep = (
-                _fund_share(r), r[R_ENC_FUND], r[R_SETL], r[R_HILIST], r[R_HILIST_NAME], r[R_REP])
+        key = (row[R_RULE].rule_id, row[R_MDTRT], row[R_PSN], row[R_FIXMEDINS], row[R_KP], row[R_GRP], row[R_BKKP])
+        same = per_line.get(key)
+        if same is None:
+            per_line[key] = [row]
         else:
-            amt, enc_fund = _max(_fund_share(r) for r in rs), _max(r[R_ENC_FUND] for r in rs)
-            setl_id, hilist_code = _min(r[R_SETL] for r in rs), _min(r[R_HILIST] for r in rs)
-            hilist_name, rep = _min(r[R_HILIST_NAME] for r in rs), _min(r[R_REP] for r in rs)
-        by_finding.setdefault((rule_id, keys), []).append({
-            "rule": slot["rule"], "keys": keys, "bkkp_sn": bkkp, "amt": amt, "enc_fund": enc_fund,
-            "setl_id": setl_id, "hilist_code": hilist_code, "hilist_name": hilist_name, "rep": rep})
-    kp_ids = {keys[3] for (_, keys) in by_finding if keys[3]}
+            same.append(row)
+    # per finding, its lines: (bkkp_sn, amt, enc_fund, setl_id, hilist_code, hilist_name, rep)
+    by_finding: dict[tuple, list[tuple]] = {}
+    rule_of: dict[str, Rule] = {}
+    for key, rs in per_line.items():
+        r = rs[0]
+        rule_of[key[0]] = r[R_RULE]
+        if len(rs) == 1:  # the common case: one row per line
+            line = (key[6], _fund_share(r), r[R_ENC_FUND], r[R_SETL], r[R_HILIST], r[R_HILIST_NAME], r[R_REP])
+        else:
+            line = (key[6], _max(_fund_share(x) for x in rs), _max(x[R_ENC_FUND] for x in rs),
+                    _min(x[R_SETL] for x in rs), _min(x[R_HILIST] for x in rs), _min(x[R_HILIST_NAME] for x in rs),
+                    _min(x[R_REP] for x in rs))
+        by_finding.setdefault(key[:6], []).append(line)
+    kp_ids = {key[4] for key in by_finding if key[4]}
     kps = kp_info(kp_ids) if kp_ids else {}
+    rule_params: dict[str, dict[str, Any]] = {}
+    evidence: dict[tuple, str] = {}  # (rule_id, kp_id) -> vola_evid
     out = []
-    for (rule_id, keys), lines in by_finding.items():
-        rule = lines[0]["rule"]
+    for fkey, lines in by_finding.items():
+        rule_id, keys = fkey[0], fkey[1:]
+        rule = rule_of[rule_id]
         meta = rule.meta
-        ordered = sorted(lines, key=lambda item: item["bkkp_sn"] or "")
+        ordered = sorted(lines, key=lambda item: item[0] or "")
 
-        def first(name: str, items=ordered):  # arg_min(x, coalesce(bkkp_sn, '')) skipping NULL x
-            return next((i[name] for i in items if i[name] is not None), None)
+        def first(i: int, items=ordered):  # arg_min(x, coalesce(bkkp_sn, '')) skipping NULL x
+            return next((item[i] for item in items if item[i] is not None), None)
 
-        bkkps = sorted(i["bkkp_sn"] for i in lines if i["bkkp_sn"] is not None)
+        bkkps = sorted(i[0] for i in lines if i[0] is not None)
         bkkp_list = ";".join(bkkps)
-        amt = _sum(i["amt"] for i in lines)
-        enc_fund = _max(i["enc_fund"] for i in lines)
+        amt = _sum(i[1] for i in lines)
+        enc_fund = _max(i[2] for i in lines)
         vola_amt = _cents(enc_fund if meta.amount == "encounter" else amt)
-        rep = orjson.loads(first("rep")) if first("rep") else {}
+        rep_text = first(6)
+        rep = orjson.loads(rep_text) if rep_text else {}
         g = dict(zip(KEY, keys))
         kp = kps.get(g["kp_id"]) or {}
-        params = meta.param_values((params_by_rule or {}).get(meta.rule_id))
-        fields = {**{f"kp_{k}": v for k, v in kp.items()}, **params, **rep,
+        if rule_id not in rule_params:
+            rule_params[rule_id] = meta.param_values((params or {}).get(meta.rule_id))
+        values = rule_params[rule_id]
+        fields = {**{f"kp_{k}": v for k, v in kp.items()}, **values, **rep,
                   "vola_amt": vola_amt, "line_cnt": len(bkkps), "bkkp_sn": bkkp_list}
+        if (rule_id, g["kp_id"]) not in evidence:
+            evidence[rule_id, g["kp_id"]] = evidence_text(rule, kp, values)
         ident = "|".join([meta.rule_id, *(str(g[k] or "") for k in KEY), bkkp_list])
         out.append(Finding(
             rule=rule, jr_id="JR" + hashlib.md5(ident.encode()).hexdigest()[:24].upper(),
             mdtrt_id=g["mdtrt_id"], psn_no=g["psn_no"], fixmedins_code=g["fixmedins_code"], kp_id=g["kp_id"],
-            grp=g["grp"], lines=[(i["bkkp_sn"], _cents(i["amt"])) for i in ordered if i["bkkp_sn"] is not None],
+            grp=g["grp"], lines=[(i[0], _cents(i[1])) for i in ordered if i[0] is not None],
             vola_amt=vola_amt, vola_cont=render_message(meta.message, fields),
-            vola_evid=evidence_text(rule, kp, params), setl_id=first("setl_id"), hilist_code=first("hilist_code"),
-            hilist_name=first("hilist_name"), evidence=rep))
+            vola_evid=evidence[rule_id, g["kp_id"]], setl_id=first(3), hilist_code=first(4),
+            hilist_name=first(5), evidence=rep))
     out.sort(key=lambda f: (f.rule.rule_id, f.jr_id))
     return out
 
