@@ -107,20 +107,14 @@ def _finish(src: Any, out: dict[str, Any], dto: str) -> None:
     if type(src) is not dict:  # msgspec.convert also takes dict subclasses and other mappings; fields does not
         raise _Refused
     plan = _PLANS[dto]
-    for name in plan.datetimes:
-        value = out.get(name)
-        if value is not None:
-            value = _moment(value)
-            if value is _NOT_A_DATE:
-                raise _Refused
-            out[name] = value
-    for name in plan.dates:
-        value = out.get(name)
-        if value is not None:
-            value = _moment(value)
-            if value is _NOT_A_DATE:
-                raise _Refused
-            out[name] = None if value is None else value.date()
+    for names, to_date in ((plan.datetimes, False), (plan.dates, True)):
+        for name in names:
+            value = out.get(name)
+            if value is not None:
+                value = _moment(value)
+                if value is _NOT_A_DATE:
+                    raise _Refused
+                out[name] = value.date() if to_date and value is not None else value
     for field in plan.strs:
         if out.get(field.name) is not None:  # fields' own conversion of the value as given (raises if refused)
             out[field.name] = fields._value(field.name, field, src[field.name])
