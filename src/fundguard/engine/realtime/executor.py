@@ -18,14 +18,20 @@ patient's lines has (such a rule's SQL joins the points on those lines: it canno
 
 from __future__ import annotations
 
-import re
 import sqlite3
 from functools import cache
 from operator import itemgetter
 from typing import Any
 
 from fundguard.engine.realtime import lite
-from fundguard.engine.realtime.history import KP_COLUMNS, hist_name, shadow_columns, workset_sqlite, ws_name
+from fundguard.engine.realtime.history import (
+    KP_COLUMNS,
+    hist_name,
+    mentions,
+    shadow_columns,
+    workset_sqlite,
+    ws_name,
+)
 from fundguard.engine.realtime.mapping import COLUMNS, RAW_TABLES, Universe
 from fundguard.rules.library import Rule
 
@@ -45,18 +51,14 @@ WORKSET_INDEXES = {"fg_fee": ("setl_id",), "fg_setl": ("setl_id",), "fg_enc": ("
                    "fg_diag": ("mdtrt_id",), "fg_oprn": ("mdtrt_id",)}
 
 
-def _reads(sql: str, name: str) -> bool:
-    return re.search(rf"\b{name}\b", sql) is not None
-
-
 def reads(sql: str) -> frozenset[str]:
     """The working-set tables a statement reads directly."""
-    return frozenset(n for n in WORKSET_SQL if _reads(sql, n))
+    return frozenset(n for n in WORKSET_SQL if mentions(sql, n))
 
 
 def raw_reads(sql: str) -> frozenset[str]:
     """The national tables of the patient a statement reads directly."""
-    return frozenset(n for n in RAW_TABLES if _reads(sql, n))
+    return frozenset(n for n in RAW_TABLES if mentions(sql, n))
 
 
 _SOURCES = {name: reads(select) - {name} for name, select in WORKSET_SQL.items()}

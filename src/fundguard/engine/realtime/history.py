@@ -75,14 +75,15 @@ def workset_sqlite() -> dict[str, str]:
     return {name: lite.to_sqlite(select) for name, select in WORKSET if name != "fg_kb"}
 
 
-def _mentions(sql: str, name: str) -> bool:
+def mentions(sql: str, name: str) -> bool:
+    """Whether ``sql`` names the table ``name`` (as a whole word)."""
     return re.search(rf"\b{name}\b", sql) is not None
 
 
 @lru_cache(maxsize=1)
 def rule_workset() -> frozenset[str]:
     """The working-set entries some rule reads directly: those the mirror keeps for the history."""
-    return frozenset(n for n in workset_sqlite() for r in default_library() if _mentions(r.sql, n))
+    return frozenset(n for n in workset_sqlite() for r in default_library() if mentions(r.sql, n))
 
 
 def store_signature(con: duckdb.DuckDBPyConnection) -> str:
