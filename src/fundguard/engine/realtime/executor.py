@@ -112,6 +112,7 @@ class Executor:
         self._kp: dict[str, dict] = {}
         self._work_sql = WORKSET_SQL
         self._reads: dict[str, tuple[frozenset[str], frozenset[str]]] = {}  # rule_id -> (working set, national)
+        self._sql: dict[str, tuple[str, str, tuple[str, ...]]] = {}  # rule_id -> (version, statement, names)
         self._ws_history: dict[str, str] = {}  # working-set table -> INSERT of the history's rows
 
     def refresh(self, version: int) -> None:
@@ -174,12 +175,23 @@ class Executor:
 
     def _rule_reads(self, rule: Rule) -> tuple[frozenset[str], frozenset[str]]:
         if rule.rule_id not in self._reads:
-            sql = lite.rule_sql(rule, self.params.get(rule.rule_id))
+            sql = self._statement(rule)[0]
             self._reads[rule.rule_id] = (reads(sql), raw_reads(sql))
         return self._reads[rule.rule_id]
 
+    def _statement(self, rule: Rule) -> tuple[str, tuple[str, ...]]:
+        found = self._sql.get(rule.rule_id)
+        if found is None or found[0] != rule.version:
+            found = self._sql[rule.rule_id] = (rule.version,
+                                                *lite.rule_statement(rule, self.params.get(rule.rule_id)))
+        return found[1], found[2]
+
+    def rep_names(self, rule: Rule) -> tuple[str, ...]:
+        """The names of the evidence values that end each of the rule's rows (``lite.rule_statement``)."""
+        return self._statement(rule)[1]
+
     def run(self, universe: Universe, version: int) -> list[tuple]:
-        """Rows of the patient's rules for the current encounter: (rule, mdtrt_id, psn_no, … , rep)."""
+        """Rows of the patient's rules for the current encounter: (rule, mdtrt_id, psn_no, …, *evidence)."""
         self.refresh(version)
         rules = self.rules_for(universe)
         if not rules:
@@ -208,7 +220,7 @@ class Executor:
         return [row for rule in rules for row in found[rule.rule_id]]
 
     def _rule_rows(self, rule: Rule) -> list[tuple]:
-        return [(rule, *r) for r in self.con.execute(lite.rule_sql(rule, self.params.get(rule.rule_id)))]
+        return [(rule, *r) for r in self.con.execute(self._statement(rule)[0])]
 
     def _load(self, universe: Universe) -> None:
         """The message's rows, and the person's stored ``psn_info`` (the working set reads it)."""

@@ -24,7 +24,8 @@ CENTS = decimal.Decimal("0.01")
 # vola_amt_stas: 1 = computed with the encounter's fund payment; 2 = estimated (no fund amount in the request
 # yet: the fund is taken to pay the in-scope part of each line).
 AMOUNT_COMPUTED, AMOUNT_ESTIMATED = "1", "2"
-# Row layout of executor.run: rule, then lite.KEY_COLUMNS, vola_fee, __fee, __line_fund, __enc_fund, rep.
+# Row layout of executor.run: rule, then lite.KEY_COLUMNS, vola_fee, __fee, __line_fund, __enc_fund, then the
+# values of the evidence row (from R_REP on; their names: ``Executor.rep_names``).
 (R_RULE, R_MDTRT, R_PSN, R_FIXMEDINS, R_KP, R_GRP, R_BKKP, R_SETL, R_HILIST, R_HILIST_NAME, R_DR, R_VOLA_FEE, R_FEE,
  R_LINE_FUND, R_ENC_FUND, R_REP) = range(16)
 
@@ -77,9 +78,20 @@ class Finding:
     evidence: dict = field(default_factory=dict)
 
 
+def _evidence(names: tuple[str, ...], values: tuple) -> dict[str, Any]:
+    """The evidence row of a rule's row: its values by name, and None for the names after them (the optional
+    columns the rule lacks)."""
+    return dict(zip(names, values + (None,) * (len(names) - len(values))))
+
+
+def _evidence_text(names: tuple[str, ...], values: tuple) -> bytes:
+    """The evidence row as JSON text: the batch engine keeps, of several rows of one line, the least such text."""
+    return orjson.dumps(_evidence(names, values))
+
+
 def group(rows: list[tuple], kp_info: Callable[[set[str]], dict[str, dict]],
-          params: dict[str, dict[str, Any]] | None = None) -> list[Finding]:
-    """Findings of one patient's rows (executor.run)."""
+          params: dict[str, dict[str, Any]] | None, rep_names: Callable[[Rule], tuple[str, ...]]) -> list[Finding]:
+    """Findings of one patient's rows (executor.run; ``rep_names``: the executor's names of their evidence values)."""
     per_line: dict[tuple, list[tuple]] = {}  # (rule_id, *KEY, bkkp_sn) -> the rows of one line
     for row in rows:
         key = (row[R_RULE].rule_id, row[R_MDTRT], row[R_PSN], row[R_FIXMEDINS], row[R_KP], row[R_GRP], row[R_BKKP])
@@ -95,11 +107,12 @@ def group(rows: list[tuple], kp_info: Callable[[set[str]], dict[str, dict]],
         r = rs[0]
         rule_of[key[0]] = r[R_RULE]
         if len(rs) == 1:  # the common case: one row per line
-            line = (key[6], _fund_share(r), r[R_ENC_FUND], r[R_SETL], r[R_HILIST], r[R_HILIST_NAME], r[R_REP])
+            line = (key[6], _fund_share(r), r[R_ENC_FUND], r[R_SETL], r[R_HILIST], r[R_HILIST_NAME], r[R_REP:])
         else:
+            names = rep_names(r[R_RULE])
             line = (key[6], _max(_fund_share(x) for x in rs), _max(x[R_ENC_FUND] for x in rs),
                     _min(x[R_SETL] for x in rs), _min(x[R_HILIST] for x in rs), _min(x[R_HILIST_NAME] for x in rs),
-                    _min(x[R_REP] for x in rs))
+                    min((x[R_REP:] for x in rs), key=lambda values: _evidence_text(names, values)))
         by_finding.setdefault(key[:6], []).append(line)
     kp_ids = {key[4] for key in by_finding if key[4]}
     kps = kp_info(kp_ids) if kp_ids else {}
@@ -120,8 +133,7 @@ def group(rows: list[tuple], kp_info: Callable[[set[str]], dict[str, dict]],
         amt = _sum(i[1] for i in lines)
         enc_fund = _max(i[2] for i in lines)
         vola_amt = _cents(enc_fund if meta.amount == "encounter" else amt)
-        rep_text = first(6)
-        rep = orjson.loads(rep_text) if rep_text else {}
+        rep = _evidence(rep_names(rule), ordered[0][6])
         g = dict(zip(KEY, keys))
         kp = kps.get(g["kp_id"]) or {}
         if rule_id not in rule_params:

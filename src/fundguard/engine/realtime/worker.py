@@ -135,7 +135,8 @@ class Analyst:
     def analyse(self, analysis: Analysis, version: int) -> dict[str, Any]:
         out = []
         for universe in analysis.universes:
-            found = results.group(self.executor.run(universe, version), self.executor.kp_info, self.params)
+            found = results.group(self.executor.run(universe, version), self.executor.kp_info, self.params,
+                                  self.executor.rep_names)
             out += results.answer(universe, found, analysis.data.get("task_id"))
         return envelope_answer(0, analysis.msgid, {"result": out})
 
@@ -147,6 +148,7 @@ def serve_process(conn: Connection) -> None:
     """A worker process: its arguments, then (mirror version, message) in and ``Reply`` out, until None or
     the parent is gone."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group; the parent stops its workers
+    lite.tune_process()  # before the executor's connection: this process's only SQLite user
     rules, params, history_days, mirror = conn.recv()
     for rule in scenes.realtime_rules(rules, "事前") + scenes.realtime_rules(rules, "事中"):
         lite.rule_sql(rule, params.get(rule.rule_id))  # transpile before the first message, not during it
