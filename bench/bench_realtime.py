@@ -11,8 +11,12 @@ orders drawn from the city's inpatient lines (real codes and prices). The gatewa
 over loopback, each request a different patient's message in turn:
 
 1. sequential: one request at a time (``--sequential`` requests, sent with httpx): latency p50/p95/p99;
-2. load: ``--concurrency`` connections for at most ``--seconds`` seconds or ``--requests`` requests:
-   throughput, errors (HTTP status or ``infcode`` ≠ 0) and latency percentiles under load. Sent with ``wrk``
+2. load: one phase per value of ``--concurrency`` (default 4 and 32 connections), each for at most ``--seconds``
+   seconds or ``--requests`` requests: throughput, errors (HTTP status or ``infcode`` ≠ 0) and latency
+   percentiles under load. A closed loop of N connections keeps N requests in the gateway, so its latency is
+   about N / throughput: 4 connections keep both workers busy (the throughput of 32) with requests waiting
+   at most one turn; 32 show the queueing of an overloaded gateway. The throughput goal counts as met when
+   one phase sustains ≥ 200 req/s without errors at p99 ≤ 50 ms. Sent with ``wrk``
    (Debian package ``wrk``; a Lua script posts the messages in turn) when it is installed, as its C client
    leaves the 2 cores to the gateway; otherwise with httpx (``--loader`` chooses). The line says which.
 
@@ -285,6 +289,30 @@ def _own_cpu() -> float:
     return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
 
 
+def _load_phase(url: str, bodies: list[bytes], loader: str, concurrency: int, args, proc) -> tuple[float, int, float]:
+    """One load phase at ``concurrency`` connections; prints its line; returns (req/s, errors, p99 ms)."""
+    cpu0 = (_cpu(proc), _own_cpu())
+    if loader == "wrk":
+        count, errors, elapsed, (p50, p95, p99), first = _wrk(url, bodies, concurrency, args.requests, args.seconds)
+    else:
+        lat, err, elapsed = asyncio.run(_load(url, bodies, concurrency, args.requests, args.seconds))
+        count, errors, first = len(lat), len(err), "; ".join(err[:3])
+        p50, p95, p99 = percentiles(lat)
+    cpu1 = (_cpu(proc), _own_cpu())
+    http_ms, workers_ms = ((cpu1[0][i] - cpu0[0][i]) / count * 1000 for i in (0, 1))
+    rps = count / elapsed
+    print(f"load ({loader}, {concurrency} connections): {count} requests in {elapsed:.1f} s = {rps:.0f} req/s, "
+          f"{errors} errors, p50 {p50:.1f} ms, p95 {p95:.1f} ms, p99 {p99:.1f} ms; CPU per request: "
+          f"gateway {http_ms + workers_ms:.1f} ms (HTTP process {http_ms:.1f}, worker processes {workers_ms:.1f}), "
+          f"load generator {(cpu1[1] - cpu0[1]) / count * 1000:.1f} ms", flush=True)
+    if errors:
+        print("first errors:", first)
+    if loader == "wrk" and count >= args.requests:
+        print(f"(the cap of {args.requests} requests was reached before {args.seconds:.0f} s: wrk counts the whole "
+              "duration, so the rate above is a lower bound)")
+    return rps, errors, p99
+
+
 def main() -> None:
     import httpx
     import orjson
@@ -295,7 +323,8 @@ def main() -> None:
     ap.add_argument("--persons", type=int, default=3000)
     ap.add_argument("--patients", type=int, default=100)
     ap.add_argument("--sequential", type=int, default=200)
-    ap.add_argument("--concurrency", type=int, default=32)
+    ap.add_argument("--concurrency", default="4,32",
+                    help="connections of the load phases, comma-separated: one phase per value (default 4,32)")
     ap.add_argument("--requests", type=int, default=20000)
     ap.add_argument("--seconds", type=float, default=30.0)
     ap.add_argument("--port", type=int, default=18731)
@@ -311,6 +340,7 @@ def main() -> None:
     if args.serve:
         serve(args.serve[0], int(args.serve[1]), int(args.serve[2]))
         return
+    levels = [int(x) for x in str(args.concurrency).split(",") if x.strip()]
     loader = ("wrk" if shutil.which("wrk") else "httpx") if args.loader == "auto" else args.loader
     t0 = time.perf_counter()
     workdir = args.workdir
@@ -344,31 +374,15 @@ def main() -> None:
         print(f"sequential (httpx): {len(lat)} requests, {len(err)} errors, p50 {p50:.1f} ms, p95 {p95:.1f} ms, "
               f"p99 {p99:.1f} ms, {len(lat) / elapsed:.0f} req/s")
         proc = psutil.Process(server.pid)
-        cpu0 = (_cpu(proc), _own_cpu())
-        if loader == "wrk":
-            count, errors, elapsed, (p50, p95, p99), first = _wrk(url, bodies, args.concurrency, args.requests,
-                                                                  args.seconds)
-        else:
-            lat, err, elapsed = asyncio.run(_load(url, bodies, args.concurrency, args.requests, args.seconds))
-            count, errors, first = len(lat), len(err), "; ".join(err[:3])
-            p50, p95, p99 = percentiles(lat)
-        cpu1 = (_cpu(proc), _own_cpu())
-        http_ms, workers_ms = ((cpu1[0][i] - cpu0[0][i]) / count * 1000 for i in (0, 1))
-        rps = count / elapsed
-        print(f"load ({loader}, {args.concurrency} connections): {count} requests in {elapsed:.1f} s = {rps:.0f} req/s, "
-              f"{errors} errors, p50 {p50:.1f} ms, p95 {p95:.1f} ms, p99 {p99:.1f} ms; CPU per request: "
-              f"gateway {http_ms + workers_ms:.1f} ms (HTTP process {http_ms:.1f}, worker processes {workers_ms:.1f}), "
-              f"load generator "
-              f"{(cpu1[1] - cpu0[1]) / count * 1000:.1f} ms")
-        if errors:
-            print("first errors:", first)
-        if loader == "wrk" and count >= args.requests:
-            print(f"(the cap of {args.requests} requests was reached before {args.seconds:.0f} s: wrk counts the whole "
-                  "duration, so the rate above is a lower bound)")
-        print(f"goal p99 ≤ {GOAL_P99_MS:.0f} ms (stretch {STRETCH_P99_MS:.0f}): sequential "
-              f"{'met' if sequential_p99 <= GOAL_P99_MS else 'NOT met'}, under load "
-              f"{'met' if p99 <= GOAL_P99_MS else 'NOT met'}; "
-              f"goal ≥ {GOAL_RPS:.0f} req/s without errors: {'met' if rps >= GOAL_RPS and not errors else 'NOT met'}")
+        met_load = []
+        for concurrency in levels:
+            rps, errors, p99 = _load_phase(url, bodies, loader, concurrency, args, proc)
+            if not errors and rps >= GOAL_RPS and p99 <= GOAL_P99_MS:
+                met_load.append(concurrency)
+        print(f"goal p99 ≤ {GOAL_P99_MS:.0f} ms (stretch {STRETCH_P99_MS:.0f}) for single requests: "
+              f"{'met' if sequential_p99 <= GOAL_P99_MS else 'NOT met'}; goal ≥ {GOAL_RPS:.0f} req/s without errors "
+              f"and p99 ≤ {GOAL_P99_MS:.0f} ms at the same time: "
+              + (f"met ({', '.join(map(str, met_load))} connections)" if met_load else "NOT met"))
     finally:
         server.terminate()
         server.wait(timeout=30)

@@ -98,3 +98,13 @@ def test_every_realtime_rule_has_a_firing_case_that_a_message_can_carry():
         if not carried:
             missing.append(rule.rule_id)
     assert not missing, f"没有可由 3101/3102 携带、且会命中的黄金用例：{missing}"
+
+
+def test_rows_lead_with_the_batch_engines_finding_key():
+    """The real-time grouping reads a row's first values as the batch engine's finding key, in its order."""
+    from fundguard.engine.findings import KEY
+    from fundguard.engine.realtime import lite, results
+
+    assert lite.KEY_COLUMNS[:results.R_BKKP] == KEY
+    assert lite.KEY_COLUMNS[results.R_BKKP] == "bkkp_sn"
+    assert len(lite.KEY_COLUMNS) + 1 + len(lite.INTERNAL) == results.R_REP

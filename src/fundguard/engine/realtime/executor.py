@@ -190,8 +190,8 @@ class Executor:
         """The names of the evidence values that end each of the rule's rows (``lite.rule_statement``)."""
         return self._statement(rule)[1]
 
-    def run(self, universe: Universe, version: int) -> list[tuple]:
-        """Rows of the patient's rules for the current encounter: (rule, mdtrt_id, psn_no, …, *evidence)."""
+    def run(self, universe: Universe, version: int) -> list[tuple[Rule, list[tuple]]]:
+        """Each of the patient's rules with its rows for the current encounter: (mdtrt_id, psn_no, …, *evidence)."""
         self.refresh(version)
         rules = self.rules_for(universe)
         if not rules:
@@ -217,10 +217,10 @@ class Executor:
                     found[rule.rule_id] = self._rule_rows(rule)
         finally:
             con.execute("COMMIT")
-        return [row for rule in rules for row in found[rule.rule_id]]
+        return [(rule, found[rule.rule_id]) for rule in rules]
 
     def _rule_rows(self, rule: Rule) -> list[tuple]:
-        return [(rule, *r) for r in self.con.execute(self._statement(rule)[0])]
+        return self.con.execute(self._statement(rule)[0]).fetchall()
 
     def _load(self, universe: Universe) -> None:
         """The message's rows, and the person's stored ``psn_info`` (the working set reads it)."""

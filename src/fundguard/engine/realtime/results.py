@@ -16,7 +16,7 @@ from typing import Any
 
 import orjson
 
-from fundguard.engine.findings import KEY, evidence_text, render_message
+from fundguard.engine.findings import evidence_text, render_message
 from fundguard.engine.realtime.mapping import Universe
 from fundguard.rules.library import Rule
 
@@ -24,10 +24,10 @@ CENTS = decimal.Decimal("0.01")
 # vola_amt_stas: 1 = computed with the encounter's fund payment; 2 = estimated (no fund amount in the request
 # yet: the fund is taken to pay the in-scope part of each line).
 AMOUNT_COMPUTED, AMOUNT_ESTIMATED = "1", "2"
-# Row layout of executor.run: rule, then lite.KEY_COLUMNS, vola_fee, __fee, __line_fund, __enc_fund, then the
+# Row layout of executor.run (per rule): lite.KEY_COLUMNS, vola_fee, __fee, __line_fund, __enc_fund, then the
 # values of the evidence row (from R_REP on; their names: ``Executor.rep_names``).
-(R_RULE, R_MDTRT, R_PSN, R_FIXMEDINS, R_KP, R_GRP, R_BKKP, R_SETL, R_HILIST, R_HILIST_NAME, R_DR, R_VOLA_FEE, R_FEE,
- R_LINE_FUND, R_ENC_FUND, R_REP) = range(16)
+(R_MDTRT, R_PSN, R_FIXMEDINS, R_KP, R_GRP, R_BKKP, R_SETL, R_HILIST, R_HILIST_NAME, R_DR, R_VOLA_FEE, R_FEE,
+ R_LINE_FUND, R_ENC_FUND, R_REP) = range(15)
 
 
 def _cents(value: Any) -> decimal.Decimal:
@@ -89,68 +89,80 @@ def _evidence_text(names: tuple[str, ...], values: tuple) -> bytes:
     return orjson.dumps(_evidence(names, values))
 
 
-def group(rows: list[tuple], kp_info: Callable[[set[str]], dict[str, dict]],
-          params: dict[str, dict[str, Any]] | None, rep_names: Callable[[Rule], tuple[str, ...]]) -> list[Finding]:
-    """Findings of one patient's rows (executor.run; ``rep_names``: the executor's names of their evidence values)."""
-    per_line: dict[tuple, list[tuple]] = {}  # (rule_id, *KEY, bkkp_sn) -> the rows of one line
+def _lines(rows: list[tuple], names: tuple[str, ...]) -> dict[tuple, list[tuple]]:
+    """A rule's rows by finding key (KEY): its lines, each (bkkp_sn, amt, enc_fund, setl_id, hilist_code,
+    hilist_name, evidence values); several rows of one line make one, as the batch engine merges them."""
+    per_line: dict[tuple, list[tuple]] = {}  # (*KEY, bkkp_sn) -> the rows of one line
     for row in rows:
-        key = (row[R_RULE].rule_id, row[R_MDTRT], row[R_PSN], row[R_FIXMEDINS], row[R_KP], row[R_GRP], row[R_BKKP])
+        key = row[:R_SETL]
         same = per_line.get(key)
         if same is None:
             per_line[key] = [row]
         else:
             same.append(row)
-    # per finding, its lines: (bkkp_sn, amt, enc_fund, setl_id, hilist_code, hilist_name, rep)
     by_finding: dict[tuple, list[tuple]] = {}
-    rule_of: dict[str, Rule] = {}
     for key, rs in per_line.items():
         r = rs[0]
-        rule_of[key[0]] = r[R_RULE]
         if len(rs) == 1:  # the common case: one row per line
-            line = (key[6], _fund_share(r), r[R_ENC_FUND], r[R_SETL], r[R_HILIST], r[R_HILIST_NAME], r[R_REP:])
+            line = (key[R_BKKP], _fund_share(r), r[R_ENC_FUND], r[R_SETL], r[R_HILIST], r[R_HILIST_NAME], r[R_REP:])
         else:
-            names = rep_names(r[R_RULE])
-            line = (key[6], _max(_fund_share(x) for x in rs), _max(x[R_ENC_FUND] for x in rs),
+            line = (key[R_BKKP], _max(_fund_share(x) for x in rs), _max(x[R_ENC_FUND] for x in rs),
                     _min(x[R_SETL] for x in rs), _min(x[R_HILIST] for x in rs), _min(x[R_HILIST_NAME] for x in rs),
                     min((x[R_REP:] for x in rs), key=lambda values: _evidence_text(names, values)))
-        by_finding.setdefault(key[:6], []).append(line)
-    kp_ids = {key[4] for key in by_finding if key[4]}
+        same = by_finding.get(key[:R_BKKP])
+        if same is None:
+            by_finding[key[:R_BKKP]] = [line]
+        else:
+            same.append(line)
+    return by_finding
+
+
+def _first(lines: list[tuple], i: int) -> Any:
+    """arg_min(x, coalesce(bkkp_sn, '')) skipping NULL x, over lines sorted by bkkp_sn."""
+    return next((item[i] for item in lines if item[i] is not None), None)
+
+
+def group(found: list[tuple[Rule, list[tuple]]], kp_info: Callable[[set[str]], dict[str, dict]],
+          params: dict[str, dict[str, Any]] | None, rep_names: Callable[[Rule], tuple[str, ...]]) -> list[Finding]:
+    """Findings of one patient's rules and their rows (executor.run; ``rep_names``: the executor's names of
+    their evidence values)."""
+    per_rule = []
+    kp_ids: set[str] = set()
+    for rule, rows in found:
+        if rows:
+            names = rep_names(rule)
+            by_finding = _lines(rows, names)
+            kp_ids.update(key[R_KP] for key in by_finding if key[R_KP])
+            per_rule.append((rule, names, by_finding))
     kps = kp_info(kp_ids) if kp_ids else {}
-    rule_params: dict[str, dict[str, Any]] = {}
-    evidence: dict[tuple, str] = {}  # (rule_id, kp_id) -> vola_evid
     out = []
-    for fkey, lines in by_finding.items():
-        rule_id, keys = fkey[0], fkey[1:]
-        rule = rule_of[rule_id]
+    for rule, names, by_finding in per_rule:
         meta = rule.meta
-        ordered = sorted(lines, key=lambda item: item[0] or "")
-
-        def first(i: int, items=ordered):  # arg_min(x, coalesce(bkkp_sn, '')) skipping NULL x
-            return next((item[i] for item in items if item[i] is not None), None)
-
-        bkkps = sorted(i[0] for i in lines if i[0] is not None)
-        bkkp_list = ";".join(bkkps)
-        amt = _sum(i[1] for i in lines)
-        enc_fund = _max(i[2] for i in lines)
-        vola_amt = _cents(enc_fund if meta.amount == "encounter" else amt)
-        rep = _evidence(rep_names(rule), ordered[0][6])
-        g = dict(zip(KEY, keys))
-        kp = kps.get(g["kp_id"]) or {}
-        if rule_id not in rule_params:
-            rule_params[rule_id] = meta.param_values((params or {}).get(meta.rule_id))
-        values = rule_params[rule_id]
-        fields = {**{f"kp_{k}": v for k, v in kp.items()}, **values, **rep,
-                  "vola_amt": vola_amt, "line_cnt": len(bkkps), "bkkp_sn": bkkp_list}
-        if (rule_id, g["kp_id"]) not in evidence:
-            evidence[rule_id, g["kp_id"]] = evidence_text(rule, kp, values)
-        ident = "|".join([meta.rule_id, *(str(g[k] or "") for k in KEY), bkkp_list])
-        out.append(Finding(
-            rule=rule, jr_id="JR" + hashlib.md5(ident.encode()).hexdigest()[:24].upper(),
-            mdtrt_id=g["mdtrt_id"], psn_no=g["psn_no"], fixmedins_code=g["fixmedins_code"], kp_id=g["kp_id"],
-            grp=g["grp"], lines=[(i[0], _cents(i[1])) for i in ordered if i[0] is not None],
-            vola_amt=vola_amt, vola_cont=render_message(meta.message, fields),
-            vola_evid=evidence[rule_id, g["kp_id"]], setl_id=first(3), hilist_code=first(4),
-            hilist_name=first(5), evidence=rep))
+        values = meta.param_values((params or {}).get(meta.rule_id))
+        per_kp: dict[str | None, tuple[dict, str]] = {}  # kp_id -> (the message's fields of the point, vola_evid)
+        for fkey, lines in by_finding.items():
+            mdtrt_id, psn_no, fixmedins_code, kp_id, grp = fkey
+            base = per_kp.get(kp_id)
+            if base is None:
+                kp = kps.get(kp_id) or {}
+                base = per_kp[kp_id] = ({**{f"kp_{k}": v for k, v in kp.items()}, **values},
+                                        evidence_text(rule, kp, values))
+            if len(lines) > 1:
+                lines.sort(key=lambda item: item[0] or "")
+            bkkps = [i[0] for i in lines if i[0] is not None]
+            bkkp_list = ";".join(bkkps)
+            amt = _sum(i[1] for i in lines)
+            vola_amt = _cents(_max(i[2] for i in lines) if meta.amount == "encounter" else amt)
+            rep = _evidence(names, lines[0][6])
+            ident = "|".join([meta.rule_id, *(str(k or "") for k in fkey), bkkp_list])
+            out.append(Finding(
+                rule=rule, jr_id="JR" + hashlib.md5(ident.encode()).hexdigest()[:24].upper(),
+                mdtrt_id=mdtrt_id, psn_no=psn_no, fixmedins_code=fixmedins_code, kp_id=kp_id, grp=grp,
+                lines=[(i[0], _cents(i[1])) for i in lines if i[0] is not None], vola_amt=vola_amt,
+                vola_cont=render_message(meta.message, {**base[0], **rep, "vola_amt": vola_amt,
+                                                        "line_cnt": len(bkkps), "bkkp_sn": bkkp_list}),
+                vola_evid=base[1], setl_id=_first(lines, 3), hilist_code=_first(lines, 4),
+                hilist_name=_first(lines, 5), evidence=rep))
     out.sort(key=lambda f: (f.rule.rule_id, f.jr_id))
     return out
 
