@@ -5,13 +5,35 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from fundguard.engine import sqltools
 from fundguard.engine.workset import WORKSET, WORKSET_VIEWS
+
+# A rule to fetch: (SQL, parameter values, amount basis); fetch_rules gives (rows with amount inputs or the
+# exception raised, seconds) per rule, in order, calling ``before(i)`` as rule i starts.
+RuleJob = tuple[str, dict, str]
+Fetched = tuple[pa.Table | Exception, float]
+
+
+def fetch_each(engine, jobs: list[RuleJob], before: Callable[[int], None] | None) -> list[Fetched]:
+    """fetch_rules one rule at a time, each with its own amount lookup."""
+    out: list[Fetched] = []
+    for i, (sql, params, amount) in enumerate(jobs):
+        if before:
+            before(i)
+        started = time.perf_counter()
+        try:
+            out.append((engine.fetch_rule(sql, params, amount=amount), time.perf_counter() - started))
+        except Exception as exc:  # noqa: BLE001 - the runner records a failed rule and goes on
+            out.append((exc, time.perf_counter() - started))
+    return out
 
 
 class DuckDBEngine:
@@ -44,6 +66,63 @@ class DuckDBEngine:
         try:
             columns = sqltools.output_columns(tree)
             return self.con.sql(sqltools.amount_sql("__rule_rows", columns, amount=amount)).to_arrow_table()
+        finally:
+            self.con.unregister("__rule_rows")
+
+    def fetch_rules(self, jobs: list[RuleJob], before: Callable[[int], None] | None = None) -> list[Fetched]:
+        """Every rule's rows with their amount inputs, in three steps: each rule's statement alone (its rows
+        only, as ``fetch_rule``); then the working-set rows of all their lines and encounters in one pass
+        (scanning the 20-million-line ``fg_line`` once per rule cost a tenth of an audit); then each rule's
+        rows joined with those few rows, exactly as ``fetch_rule`` joins them with the whole working set."""
+        out: list[Fetched] = []
+        fetched: list[tuple[int, pa.Table, list[str], str]] = []
+        for i, (sql, params, amount) in enumerate(jobs):
+            if before:
+                before(i)
+            started = time.perf_counter()
+            try:
+                tree = sqltools.bind(sqltools.parse(sql), params)
+                rows = self.con.sql(sqltools.to_dialect(tree, self.dialect)).to_arrow_table()
+                fetched.append((i, rows, sqltools.output_columns(tree), amount))
+                out.append((rows, time.perf_counter() - started))
+            except Exception as exc:  # noqa: BLE001 - the runner records a failed rule and goes on
+                out.append((exc, time.perf_counter() - started))
+        lines = self._subset("fg_line", "bkkp_sn", "fee, line_fund",
+                             [rows for _, rows, columns, _ in fetched if "bkkp_sn" in columns])
+        encounters = self._subset("fg_enc_amt", "mdtrt_id", "enc_fund",
+                                  [rows for _, rows, _, amount in fetched if amount == "encounter"])
+        self.con.register("__rule_lines", lines)
+        self.con.register("__rule_encounters", encounters)
+        try:
+            for i, rows, columns, amount in fetched:
+                started = time.perf_counter()
+                try:
+                    hits = self._with_amounts(rows, columns, amount)
+                    out[i] = (hits, out[i][1] + time.perf_counter() - started)
+                except Exception as exc:  # noqa: BLE001
+                    out[i] = (exc, out[i][1] + time.perf_counter() - started)
+        finally:
+            self.con.unregister("__rule_lines")
+            self.con.unregister("__rule_encounters")
+        return out
+
+    def _subset(self, table: str, key: str, columns: str, tables: list[pa.Table]) -> pa.Table:
+        """The rows of working-set ``table`` whose ``key`` some of ``tables`` holds (every such row, so a join
+        with the subset gives what a join with the table gives)."""
+        keys = [t.column(key).cast(pa.string()) for t in tables if t.num_rows]
+        values = pc.unique(pa.chunked_array([c for k in keys for c in k.chunks], pa.string())).drop_null()
+        self.con.register("__rule_keys", pa.table({"k": values}))
+        try:
+            return self.con.sql(f"SELECT {key}, {columns} FROM {table} WHERE {key} IN (SELECT k FROM __rule_keys)"
+                                ).to_arrow_table()
+        finally:
+            self.con.unregister("__rule_keys")
+
+    def _with_amounts(self, rows: pa.Table, columns: list[str], amount: str) -> pa.Table:
+        self.con.register("__rule_rows", rows)
+        try:
+            return self.con.sql(sqltools.amount_sql("__rule_rows", columns, amount=amount, lines="__rule_lines",
+                                                    encounters="__rule_encounters")).to_arrow_table()
         finally:
             self.con.unregister("__rule_rows")
 
@@ -133,6 +212,9 @@ class SparkEngine:
 
     def fetch_rule(self, sql: str, params: dict, *, amount: str) -> pa.Table:
         return self.fetch(sqltools.render(sql, params, amount=amount, dialect=self.dialect)[0])
+
+    def fetch_rules(self, jobs: list[RuleJob], before: Callable[[int], None] | None = None) -> list[Fetched]:
+        return fetch_each(self, jobs, before)
 
     def close(self) -> None:
         for name, _ in WORKSET:

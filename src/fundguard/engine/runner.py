@@ -72,10 +72,15 @@ def run_audit(con: duckdb.DuckDBPyConnection, *, rule_ids: list[str] | None = No
     eng = engine_obj or make_engine(con, engine)
     try:
         eng.prepare()
-        for index, rule in enumerate(selected, start=1):
+        values = [rule.meta.param_values((params or {}).get(rule.rule_id)) for rule in selected]
+
+        def before(i: int) -> None:
             if progress:
-                progress(rule, index, len(selected))
-            run.results.append(_run_rule(con, eng, run_id, rule, (params or {}).get(rule.rule_id)))
+                progress(selected[i], i + 1, len(selected))
+
+        fetched = eng.fetch_rules([(rule.sql, v, rule.meta.amount) for rule, v in zip(selected, values)], before)
+        for rule, v, (hits, seconds) in zip(selected, values, fetched):
+            run.results.append(_store_rule(con, run_id, rule, v, hits, seconds))
         status = "ok" if all(r.status == "ok" for r in run.results) else "partial"
     except Exception as exc:
         status = "failed"
@@ -91,17 +96,19 @@ def run_audit(con: duckdb.DuckDBPyConnection, *, rule_ids: list[str] | None = No
     return run
 
 
-def _run_rule(con, eng, run_id: int, rule: Rule, overrides: dict[str, Any] | None) -> RuleResult:
+def _store_rule(con, run_id: int, rule: Rule, params: dict[str, Any], hits, seconds: float) -> RuleResult:
+    """Findings of one rule's rows (or its failure: ``hits`` is the exception) stored with the run."""
     started = time.perf_counter()
-    params = rule.meta.param_values(overrides)
     try:
-        hits = eng.fetch_rule(rule.sql, params, amount=rule.meta.amount)
+        if isinstance(hits, Exception):
+            raise hits
         count, amount = findings_mod.assemble(con, run_id, rule, hits, params)
         result = RuleResult(rule.rule_id, rule.meta.name, hits.num_rows, count, amount,
-                            time.perf_counter() - started)
-    except Exception as exc:  # one broken rule must not stop the others; it is recorded
+                            seconds + time.perf_counter() - started)
+    except Exception as exc:  # noqa: BLE001 - one broken rule must not stop the others; it is recorded
         result = RuleResult(rule.rule_id, rule.meta.name, 0, 0, decimal.Decimal("0"),
-                            time.perf_counter() - started, status="failed", message=f"{type(exc).__name__}: {exc}")
+                            seconds + time.perf_counter() - started, status="failed",
+                            message=f"{type(exc).__name__}: {exc}")
     con.execute("INSERT INTO audit_run_rules VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [run_id, rule.rule_id, rule.version, json.dumps(params, ensure_ascii=False, default=str),
                  result.hits, result.findings, result.vola_amt, result.seconds, result.status, result.message])

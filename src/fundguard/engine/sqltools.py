@@ -43,8 +43,10 @@ def output_columns(tree: exp.Expression) -> list[str]:
     return [c for c in select.named_selects]
 
 
-def wrap(tree: exp.Expression, columns: list[str], *, amount: str) -> exp.Expression:
-    """Add the amount inputs to the rule's rows: the line's fee and fund share, or the encounter's fund."""
+def wrap(tree: exp.Expression, columns: list[str], *, amount: str, lines: str = "fg_line",
+         encounters: str = "fg_enc_amt") -> exp.Expression:
+    """Add the amount inputs to the rule's rows: the line's fee and fund share (from ``lines``), or the
+    encounter's fund (from ``encounters``)."""
     tree = tree.copy()
     with_key = "with_" if "with_" in tree.args else "with"
     ctes = tree.args.get(with_key)
@@ -54,12 +56,12 @@ def wrap(tree: exp.Expression, columns: list[str], *, amount: str) -> exp.Expres
     joins = []
     if "bkkp_sn" in columns:
         extra += ["__l.fee AS __fee", "__l.line_fund AS __line_fund"]
-        joins.append("LEFT JOIN fg_line AS __l ON __l.bkkp_sn = __h.bkkp_sn")
+        joins.append(f"LEFT JOIN {lines} AS __l ON __l.bkkp_sn = __h.bkkp_sn")
     else:
         extra += ["CAST(NULL AS DOUBLE) AS __fee", "CAST(NULL AS DOUBLE) AS __line_fund"]
     if amount == "encounter":
         extra.append("__a.enc_fund AS __enc_fund")
-        joins.append("LEFT JOIN fg_enc_amt AS __a ON __a.mdtrt_id = __h.mdtrt_id")
+        joins.append(f"LEFT JOIN {encounters} AS __a ON __a.mdtrt_id = __h.mdtrt_id")
     else:
         extra.append("CAST(NULL AS DOUBLE) AS __enc_fund")
     outer = sqlglot.parse_one(
@@ -85,6 +87,9 @@ def render(sql: str, params: dict[str, Any], *, amount: str, dialect: str = "duc
     return to_dialect(wrap(tree, columns, amount=amount), dialect), columns
 
 
-def amount_sql(relation: str, columns: list[str], *, amount: str, dialect: str = "duckdb") -> str:
-    """The amount inputs added to rows already fetched into ``relation`` (the second step of a two-step run)."""
-    return to_dialect(wrap(parse(f"SELECT * FROM {relation}"), columns, amount=amount), dialect)
+def amount_sql(relation: str, columns: list[str], *, amount: str, dialect: str = "duckdb", lines: str = "fg_line",
+               encounters: str = "fg_enc_amt") -> str:
+    """The amount inputs added to rows already fetched into ``relation`` (the second step of a two-step run);
+    ``lines``/``encounters``: relations with the working set's amount columns of those rows' lines/encounters."""
+    return to_dialect(wrap(parse(f"SELECT * FROM {relation}"), columns, amount=amount, lines=lines,
+                           encounters=encounters), dialect)
