@@ -22,18 +22,24 @@ RuleJob = tuple[str, dict, str]
 Fetched = tuple[pa.Table | Exception, float]
 
 
-def fetch_each(engine, jobs: list[RuleJob], before: Callable[[int], None] | None) -> list[Fetched]:
-    """fetch_rules one rule at a time, each with its own amount lookup."""
-    out: list[Fetched] = []
+def _timed(jobs: list[RuleJob], before: Callable[[int], None] | None, fetch: Callable[[str, dict, str], object]
+           ) -> list[tuple[object, float]]:
+    """``fetch(sql, params, amount)`` of each job in turn: (its result or the exception raised, seconds)."""
+    out: list[tuple[object, float]] = []
     for i, (sql, params, amount) in enumerate(jobs):
         if before:
             before(i)
         started = time.perf_counter()
         try:
-            out.append((engine.fetch_rule(sql, params, amount=amount), time.perf_counter() - started))
+            out.append((fetch(sql, params, amount), time.perf_counter() - started))
         except Exception as exc:  # noqa: BLE001 - the runner records a failed rule and goes on
             out.append((exc, time.perf_counter() - started))
     return out
+
+
+def fetch_each(engine, jobs: list[RuleJob], before: Callable[[int], None] | None) -> list[Fetched]:
+    """fetch_rules one rule at a time, each with its own amount lookup."""
+    return _timed(jobs, before, lambda sql, params, amount: engine.fetch_rule(sql, params, amount=amount))
 
 
 class DuckDBEngine:
@@ -60,51 +66,39 @@ class DuckDBEngine:
         """A rule's rows with their amount inputs, in two steps: the rule's rows first, then the lookup of their
         lines' fee and fund share. In one statement DuckDB cannot know how few the rows are and may build its
         hash table on the working set's 20 million lines instead (measured: a fifth of the rules' time)."""
-        tree = sqltools.bind(sqltools.parse(sql), params)
-        rows = self.con.sql(sqltools.to_dialect(tree, self.dialect)).to_arrow_table()
-        self.con.register("__rule_rows", rows)
-        try:
-            columns = sqltools.output_columns(tree)
-            return self.con.sql(sqltools.amount_sql("__rule_rows", columns, amount=amount)).to_arrow_table()
-        finally:
-            self.con.unregister("__rule_rows")
+        return self._with_amounts(*self._rule_rows(sql, params), amount)
 
     def fetch_rules(self, jobs: list[RuleJob], before: Callable[[int], None] | None = None) -> list[Fetched]:
         """Every rule's rows with their amount inputs, in three steps: each rule's statement alone (its rows
         only, as ``fetch_rule``); then the working-set rows of all their lines and encounters in one pass
         (scanning the 20-million-line ``fg_line`` once per rule cost a tenth of an audit); then each rule's
         rows joined with those few rows, exactly as ``fetch_rule`` joins them with the whole working set."""
-        out: list[Fetched] = []
-        fetched: list[tuple[int, pa.Table, list[str], str]] = []
-        for i, (sql, params, amount) in enumerate(jobs):
-            if before:
-                before(i)
-            started = time.perf_counter()
-            try:
-                tree = sqltools.bind(sqltools.parse(sql), params)
-                rows = self.con.sql(sqltools.to_dialect(tree, self.dialect)).to_arrow_table()
-                fetched.append((i, rows, sqltools.output_columns(tree), amount))
-                out.append((rows, time.perf_counter() - started))
-            except Exception as exc:  # noqa: BLE001 - the runner records a failed rule and goes on
-                out.append((exc, time.perf_counter() - started))
+        out: list[Fetched] = _timed(jobs, before, lambda sql, params, amount: self._rule_rows(sql, params))
+        found = [(i, *rows_columns, jobs[i][2]) for i, (rows_columns, _) in enumerate(out)
+                 if not isinstance(rows_columns, Exception)]  # (job index, rows, columns, amount)
         lines = self._subset("fg_line", "bkkp_sn", "fee, line_fund",
-                             [rows for _, rows, columns, _ in fetched if "bkkp_sn" in columns])
+                             [rows for _, rows, columns, _ in found if "bkkp_sn" in columns])
         encounters = self._subset("fg_enc_amt", "mdtrt_id", "enc_fund",
-                                  [rows for _, rows, _, amount in fetched if amount == "encounter"])
+                                  [rows for _, rows, _, amount in found if amount == "encounter"])
         self.con.register("__rule_lines", lines)
         self.con.register("__rule_encounters", encounters)
         try:
-            for i, rows, columns, amount in fetched:
+            for i, rows, columns, amount in found:
                 started = time.perf_counter()
                 try:
-                    hits = self._with_amounts(rows, columns, amount)
-                    out[i] = (hits, out[i][1] + time.perf_counter() - started)
-                except Exception as exc:  # noqa: BLE001
-                    out[i] = (exc, out[i][1] + time.perf_counter() - started)
+                    hits = self._with_amounts(rows, columns, amount, "__rule_lines", "__rule_encounters")
+                except Exception as exc:  # noqa: BLE001 - the runner records a failed rule and goes on
+                    hits = exc
+                out[i] = (hits, out[i][1] + time.perf_counter() - started)
         finally:
             self.con.unregister("__rule_lines")
             self.con.unregister("__rule_encounters")
         return out
+
+    def _rule_rows(self, sql: str, params: dict) -> tuple[pa.Table, list[str]]:
+        """A rule's own rows (no amounts yet) and its output columns."""
+        tree = sqltools.bind(sqltools.parse(sql), params)
+        return self.con.sql(sqltools.to_dialect(tree, self.dialect)).to_arrow_table(), sqltools.output_columns(tree)
 
     def _subset(self, table: str, key: str, columns: str, tables: list[pa.Table]) -> pa.Table:
         """The rows of working-set ``table`` whose ``key`` some of ``tables`` holds (every such row, so a join
@@ -118,11 +112,14 @@ class DuckDBEngine:
         finally:
             self.con.unregister("__rule_keys")
 
-    def _with_amounts(self, rows: pa.Table, columns: list[str], amount: str) -> pa.Table:
+    def _with_amounts(self, rows: pa.Table, columns: list[str], amount: str, lines: str = "fg_line",
+                      encounters: str = "fg_enc_amt") -> pa.Table:
+        """A rule's rows with the fee and fund share of their lines (from ``lines``) and the fund of their
+        encounters (from ``encounters``): the working set's tables, or subsets of them."""
         self.con.register("__rule_rows", rows)
         try:
-            return self.con.sql(sqltools.amount_sql("__rule_rows", columns, amount=amount, lines="__rule_lines",
-                                                    encounters="__rule_encounters")).to_arrow_table()
+            return self.con.sql(sqltools.amount_sql("__rule_rows", columns, amount=amount, lines=lines,
+                                                    encounters=encounters)).to_arrow_table()
         finally:
             self.con.unregister("__rule_rows")
 
