@@ -19,6 +19,7 @@ patient's lines has (such a rule's SQL joins the points on those lines: it canno
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from functools import cache
 from operator import itemgetter
 from typing import Any
@@ -112,7 +113,8 @@ class Executor:
         self._kp: dict[str, dict] = {}
         self._work_sql = WORKSET_SQL
         self._reads: dict[str, tuple[frozenset[str], frozenset[str]]] = {}  # rule_id -> (working set, national)
-        self._sql: dict[str, tuple[str, str, tuple[str, ...]]] = {}  # rule_id -> (version, statement, names)
+        # rule_id -> (version, statement, evidence names, evidence values of a row)
+        self._sql: dict[str, tuple[str, str, tuple[str, ...], Callable[[tuple], tuple]]] = {}
         self._ws_history: dict[str, str] = {}  # working-set table -> INSERT of the history's rows
 
     def refresh(self, version: int) -> None:
@@ -179,16 +181,18 @@ class Executor:
             self._reads[rule.rule_id] = (reads(sql), raw_reads(sql))
         return self._reads[rule.rule_id]
 
-    def _statement(self, rule: Rule) -> tuple[str, tuple[str, ...]]:
+    def _statement(self, rule: Rule) -> tuple[str, tuple[str, ...], Callable[[tuple], tuple]]:
         found = self._sql.get(rule.rule_id)
         if found is None or found[0] != rule.version:
-            found = self._sql[rule.rule_id] = (rule.version,
-                                                *lite.rule_statement(rule, self.params.get(rule.rule_id)))
-        return found[1], found[2]
+            sql, names, positions = lite.rule_statement(rule, self.params.get(rule.rule_id))
+            pick = itemgetter(*positions) if len(positions) > 1 else (lambda row, i=positions[0]: (row[i],))
+            found = self._sql[rule.rule_id] = (rule.version, sql, names, pick)
+        return found[1:]
 
-    def rep_names(self, rule: Rule) -> tuple[str, ...]:
-        """The names of the evidence values that end each of the rule's rows (``lite.rule_statement``)."""
-        return self._statement(rule)[1]
+    def evidence(self, rule: Rule) -> tuple[tuple[str, ...], Callable[[tuple], tuple]]:
+        """The names of the fields of the rule's evidence row, and the function giving a row's values of
+        them (``lite.rule_statement``: key columns are not selected twice)."""
+        return self._statement(rule)[1:]
 
     def run(self, universe: Universe, version: int) -> list[tuple[Rule, list[tuple]]]:
         """Each of the patient's rules with its rows for the current encounter: (mdtrt_id, psn_no, …, *evidence)."""

@@ -185,10 +185,10 @@ def _ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-_RULE_SQL: dict[tuple[str, str, str], tuple[str, tuple[str, ...]]] = {}
+_RULE_SQL: dict[tuple[str, str, str], tuple[str, tuple[str, ...], tuple[int, ...]]] = {}
 
 
-def _rule_sql(rule: Rule, params: dict) -> tuple[str, tuple[str, ...]]:
+def _rule_sql(rule: Rule, params: dict) -> tuple[str, tuple[str, ...], tuple[int, ...]]:
     values = rule.meta.param_values(params)
     sql, columns = sqltools.render(rule.sql, values, amount=rule.meta.amount, dialect="duckdb")
     present = set(columns)
@@ -199,19 +199,25 @@ def _rule_sql(rule: Rule, params: dict) -> tuple[str, tuple[str, ...]]:
     select += [f"CAST(__r.{c} AS REAL) AS {c}" for c in INTERNAL]
     # the evidence row as the batch engine keeps it (keys as text; missing optionals are None, added by the
     # reader): plain columns, which the reader turns into a dict for the one line per finding that needs it
-    # (building JSON here for every row cost a quarter of the rules' time)
-    for i, col in enumerate(columns):
-        v = f"__r.{_ident(col)}"
-        select.append(f"{f'CAST({v} AS TEXT)' if col in TEXT_KEYS else v} AS __rep{i}")
+    # (building JSON here for every row cost a quarter of the rules' time). A key column the row already
+    # leads with (as text, as the evidence keeps it) is not selected twice: its position is reused.
+    positions = []
+    for col in columns:
+        if col in TEXT_KEYS:
+            positions.append(KEY_COLUMNS.index(col))
+            continue
+        positions.append(len(select))  # the column appended next
+        select.append(f"__r.{_ident(col)} AS __rep{len(positions) - 1}")
     names = (*columns, *(c for c in sqltools.OPTIONAL if c not in present))
     return (f"SELECT {', '.join(select)} FROM ({to_sqlite(sql)}) AS __r "
-            "WHERE __r.mdtrt_id IN (SELECT mdtrt_id FROM temp.__rt_current)"), names
+            "WHERE __r.mdtrt_id IN (SELECT mdtrt_id FROM temp.__rt_current)"), names, tuple(positions)
 
 
-def rule_statement(rule: Rule, params: dict | None = None) -> tuple[str, tuple[str, ...]]:
+def rule_statement(rule: Rule, params: dict | None = None) -> tuple[str, tuple[str, ...], tuple[int, ...]]:
     """The SQLite statement of one rule, giving its rows of the current encounter in the common row shape
-    (KEY_COLUMNS, vola_fee, __fee, __line_fund, __enc_fund, then the evidence row's values), and the names of
-    the evidence row's fields: its values, then the optional columns the rule lacks (None)."""
+    (KEY_COLUMNS, vola_fee, __fee, __line_fund, __enc_fund, then the evidence row's values that are not key
+    columns), the names of the evidence row's fields (its values, then the optional columns the rule lacks:
+    None), and the positions in a row of the values of the evidence row."""
     import json
 
     key = (rule.rule_id, rule.version, json.dumps(params or {}, sort_keys=True, default=str))

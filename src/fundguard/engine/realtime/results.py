@@ -25,7 +25,8 @@ CENTS = decimal.Decimal("0.01")
 # yet: the fund is taken to pay the in-scope part of each line).
 AMOUNT_COMPUTED, AMOUNT_ESTIMATED = "1", "2"
 # Row layout of executor.run (per rule): lite.KEY_COLUMNS, vola_fee, __fee, __line_fund, __enc_fund, then the
-# values of the evidence row (from R_REP on; their names: ``Executor.rep_names``).
+# values of the evidence row that are not key columns (from R_REP on; the evidence row's names and the function
+# picking its values from a row: ``Executor.evidence``).
 (R_MDTRT, R_PSN, R_FIXMEDINS, R_KP, R_GRP, R_BKKP, R_SETL, R_HILIST, R_HILIST_NAME, R_DR, R_VOLA_FEE, R_FEE,
  R_LINE_FUND, R_ENC_FUND, R_REP) = range(15)
 
@@ -89,7 +90,7 @@ def _evidence_text(names: tuple[str, ...], values: tuple) -> bytes:
     return orjson.dumps(_evidence(names, values))
 
 
-def _lines(rows: list[tuple], names: tuple[str, ...]) -> dict[tuple, list[tuple]]:
+def _lines(rows: list[tuple], names: tuple[str, ...], pick: Callable[[tuple], tuple]) -> dict[tuple, list[tuple]]:
     """A rule's rows by finding key (KEY): its lines, each (bkkp_sn, amt, enc_fund, setl_id, hilist_code,
     hilist_name, evidence values); several rows of one line make one, as the batch engine merges them."""
     per_line: dict[tuple, list[tuple]] = {}  # (*KEY, bkkp_sn) -> the rows of one line
@@ -104,11 +105,11 @@ def _lines(rows: list[tuple], names: tuple[str, ...]) -> dict[tuple, list[tuple]
     for key, rs in per_line.items():
         r = rs[0]
         if len(rs) == 1:  # the common case: one row per line
-            line = (key[R_BKKP], _fund_share(r), r[R_ENC_FUND], r[R_SETL], r[R_HILIST], r[R_HILIST_NAME], r[R_REP:])
+            line = (key[R_BKKP], _fund_share(r), r[R_ENC_FUND], r[R_SETL], r[R_HILIST], r[R_HILIST_NAME], pick(r))
         else:
             line = (key[R_BKKP], _max(_fund_share(x) for x in rs), _max(x[R_ENC_FUND] for x in rs),
                     _min(x[R_SETL] for x in rs), _min(x[R_HILIST] for x in rs), _min(x[R_HILIST_NAME] for x in rs),
-                    min((x[R_REP:] for x in rs), key=lambda values: _evidence_text(names, values)))
+                    min((pick(x) for x in rs), key=lambda values: _evidence_text(names, values)))
         same = by_finding.get(key[:R_BKKP])
         if same is None:
             by_finding[key[:R_BKKP]] = [line]
@@ -123,15 +124,16 @@ def _first(lines: list[tuple], i: int) -> Any:
 
 
 def group(found: list[tuple[Rule, list[tuple]]], kp_info: Callable[[set[str]], dict[str, dict]],
-          params: dict[str, dict[str, Any]] | None, rep_names: Callable[[Rule], tuple[str, ...]]) -> list[Finding]:
-    """Findings of one patient's rules and their rows (executor.run; ``rep_names``: the executor's names of
-    their evidence values)."""
+          params: dict[str, dict[str, Any]] | None,
+          evidence: Callable[[Rule], tuple[tuple[str, ...], Callable[[tuple], tuple]]]) -> list[Finding]:
+    """Findings of one patient's rules and their rows (executor.run; ``evidence``: the executor's names of
+    the fields of a rule's evidence row and the function picking their values from a row)."""
     per_rule = []
     kp_ids: set[str] = set()
     for rule, rows in found:
         if rows:
-            names = rep_names(rule)
-            by_finding = _lines(rows, names)
+            names, pick = evidence(rule)
+            by_finding = _lines(rows, names, pick)
             kp_ids.update(key[R_KP] for key in by_finding if key[R_KP])
             per_rule.append((rule, names, by_finding))
     kps = kp_info(kp_ids) if kp_ids else {}

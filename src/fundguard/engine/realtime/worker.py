@@ -137,7 +137,7 @@ class Analyst:
         out = []
         for universe in analysis.universes:
             found = results.group(self.executor.run(universe, version), self.executor.kp_info, self.params,
-                                  self.executor.rep_names)
+                                  self.executor.evidence)
             out += results.answer(universe, found, analysis.data.get("task_id"))
         return envelope_answer(0, analysis.msgid, {"result": out})
 
