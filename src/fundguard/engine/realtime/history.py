@@ -160,6 +160,13 @@ class HistoryStore:
         """Where the gateway keeps the mirror of a store file: next to it."""
         return Path(str(db_path) + ".realtime.sqlite")
 
+    def current(self) -> int | None:
+        """The current mirror's version when it was checked against the store recently enough; else None
+        (call ``ensure``, which may query the store)."""
+        if self.signature is not None and time.monotonic() - self._checked < self.check_every:
+            return self.version
+        return None
+
     def ensure(self, force: bool = False) -> int:
         """The current mirror's version. A stale mirror is rebuilt in the background while calls keep using
         the old one; the first build, and a forced one (``force``), happen before returning."""

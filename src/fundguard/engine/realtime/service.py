@@ -1,16 +1,18 @@
 """The real-time audit service: answer gateway messages on worker threads or worker processes.
 
-``RealtimeService.submit(message)`` queues a message (the bytes received, or decoded JSON) and returns a
-future of the answer envelope as JSON; ``call(body)`` answers synchronously. Each worker takes the next message
-from the queue and answers it with its own ``worker.Analyst`` (validation, mapping, rules on its own SQLite
-connection to the mirror, answer): in a thread of this process (``workers``, the default), or, with
-``processes=N``, in N worker processes, which use N cores where threads share one (the GIL). This process keeps
-what needs the store: the mirror (``history``), 3103 feedback and the call log, which a writer thread records
-(``feedback``) off the request path.
+``await RealtimeService.answer(message)`` gives the answer envelope as JSON to a message (the bytes received,
+or decoded JSON); ``submit(message)`` returns a future of it, and ``call(body)`` answers synchronously. A
+message is answered by a ``worker.Analyst`` (validation, mapping, rules on its own SQLite connection to the
+mirror, answer): in a thread of this process (``workers``, the default), which takes the next message from a
+queue, or, with ``processes=N``, in one of N worker processes (``pool``), which use N cores where threads share
+one (the GIL); the event loop of the web server then talks to them itself. This process keeps what needs the
+store: the mirror (``history``), 3103 feedback and the call log, which a writer thread records (``feedback``)
+off the request path.
 """
 
 from __future__ import annotations
 
+import asyncio
 import concurrent.futures
 import queue
 import threading
@@ -26,11 +28,11 @@ import orjson
 from fundguard.engine.realtime import feedback as fb
 from fundguard.engine.realtime import fields
 from fundguard.engine.realtime.history import HISTORY_DAYS, HistoryStore
+from fundguard.engine.realtime.pool import ProcessPool
 from fundguard.engine.realtime.worker import (
     Analysis,
     Analyst,
     Reply,
-    WorkerProcess,
     decode,
     envelope_answer,
     error_answer,
@@ -58,9 +60,11 @@ class RealtimeService:
         self._queue: queue.Queue = queue.Queue()
         self.recorder = fb.Recorder(con) if record else None
         self._closed = False
-        target, count = (self._work_in_process, processes) if processes > 0 else (self._work, workers)
-        self._threads = [threading.Thread(target=target, name=f"fg-realtime-{i}", daemon=True)
-                         for i in range(max(1, count))]
+        self._loop_lock = threading.Lock()
+        self._pool = ProcessPool(processes, self._analyst_args()) if processes > 0 else None
+        self._loop: asyncio.AbstractEventLoop | None = None  # for synchronous callers of a process pool
+        self._threads = [threading.Thread(target=self._work, name=f"fg-realtime-{i}", daemon=True)
+                         for i in range(max(1, workers))] if self._pool is None else []
         for thread in self._threads:
             thread.start()
 
@@ -80,9 +84,36 @@ class RealtimeService:
         """Queue a message (the bytes received, or decoded JSON): a future of the answer envelope as JSON."""
         if self._closed:
             raise RealtimeError("实时审核服务已关闭")
+        if self._pool is not None:
+            return asyncio.run_coroutine_threadsafe(self.answer(message), self._own_loop())
         future: concurrent.futures.Future = concurrent.futures.Future()
         self._queue.put((message, future, time.perf_counter()))
         return future
+
+    async def answer(self, message: bytes | dict) -> bytes:
+        """The answer envelope to a message (the bytes received, or decoded JSON), as JSON."""
+        if self._pool is None:
+            return await asyncio.wrap_future(self.submit(message))
+        received = time.perf_counter()
+        version = self.history.current()
+        if version is None:  # time to check the store: a database query, maybe a rebuild
+            version = await asyncio.to_thread(self.history.ensure)
+        try:
+            reply = await self._pool.handle(message, version)
+            if reply.feedback:  # a 3103: written to the store
+                return orjson.dumps(await asyncio.to_thread(self._feedback, message))
+            self._record(reply, received)
+            return reply.answer
+        except Exception as exc:  # noqa: BLE001 - every message gets an answer
+            return orjson.dumps(self.error(_failure(exc), _decoded(message)))
+
+    def _own_loop(self) -> asyncio.AbstractEventLoop:
+        """An event loop in a thread of its own, for synchronous callers of the process pool."""
+        with self._loop_lock:
+            if self._loop is None:
+                self._loop = asyncio.new_event_loop()
+                threading.Thread(target=self._loop.run_forever, name="fg-realtime-loop", daemon=True).start()
+            return self._loop
 
     def wait(self, future: concurrent.futures.Future, timeout: float) -> bytes:
         try:
@@ -124,6 +155,10 @@ class RealtimeService:
             self._queue.put(None)
         for thread in self._threads:
             thread.join(timeout=30)
+        if self._pool is not None:
+            self._pool.close()
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self._loop.stop)
         if self.recorder is not None:
             self.recorder.close()
         self.history.close()
@@ -139,13 +174,6 @@ class RealtimeService:
         finally:
             analyst.close()
 
-    def _work_in_process(self) -> None:
-        worker = WorkerProcess(*self._analyst_args())
-        try:
-            self._serve(worker.handle)
-        finally:
-            worker.stop()
-
     def _serve(self, handle: Callable[[bytes | dict, int], Reply]) -> None:
         while True:
             item = self._queue.get()
@@ -154,14 +182,18 @@ class RealtimeService:
             message, future, received = item
             try:
                 reply = handle(message, self.history.ensure())
-                answer = orjson.dumps(self._feedback(message)) if reply.feedback else reply.answer
-                if reply.record is not None and self.recorder is not None:
-                    self.recorder.put(reply.record, (time.perf_counter() - received) * 1000)
+                if reply.feedback:
+                    answer = orjson.dumps(self._feedback(message))
+                else:
+                    self._record(reply, received)
+                    answer = reply.answer
             except Exception as exc:  # noqa: BLE001 - every waiting request gets an answer
-                error = exc if isinstance(exc, FundGuardError) else RealtimeError(
-                    f"实时审核执行失败：{type(exc).__name__}: {exc}"[:500])
-                answer = orjson.dumps(self.error(error, _decoded(message)))
+                answer = orjson.dumps(self.error(_failure(exc), _decoded(message)))
             future.set_result(answer)
+
+    def _record(self, reply: Reply, received: float) -> None:
+        if reply.record is not None and self.recorder is not None:
+            self.recorder.put(reply.record, (time.perf_counter() - received) * 1000)
 
     def _feedback(self, message: bytes | dict) -> dict[str, Any]:
         """Answer a 3103 (the worker found it one); its errors are answered like any other."""
@@ -170,6 +202,11 @@ class RealtimeService:
             return self.feedback(fields.check_envelope(body))
         except FundGuardError as exc:
             return self.error(exc, body)
+
+
+def _failure(exc: Exception) -> FundGuardError:
+    return exc if isinstance(exc, FundGuardError) else RealtimeError(
+        f"实时审核执行失败：{type(exc).__name__}: {exc}"[:500])
 
 
 def _decoded(message: bytes | dict) -> Any:

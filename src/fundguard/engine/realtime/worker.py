@@ -5,19 +5,16 @@ patient onto the national tables (``scenes``, ``mapping``), runs the rules on it
 mirror (``executor``) and returns the answer envelope as JSON with the rows the call log keeps
 (``feedback.analysis_record``). The service keeps what needs the store: 3103 feedback, the call log, the mirror.
 
-``WorkerProcess`` runs an ``Analyst`` in a child process (``RealtimeService(processes=N)``): the GIL then no
-longer caps a gateway at one core. The parent sends each message as the bytes it received and gets the
-``Reply`` back over a socket.
+``serve_process`` runs an ``Analyst`` in a child process (``RealtimeService(processes=N)``; its parent side:
+``pool``): the GIL then no longer caps a gateway at one core. The parent sends each message as the bytes it
+received and gets the ``Reply`` back over a socket.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import gc
-import os
 import signal
-import socket
-import subprocess
 import sys
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
@@ -181,46 +178,3 @@ def serve_process(conn: Connection) -> None:
 def main() -> None:
     """Entry point of a worker process; the descriptor of its socket to the parent is the first argument."""
     serve_process(Connection(int(sys.argv[1])))
-
-
-class WorkerProcess:
-    """One worker process and the socket to it; a process that dies is replaced.
-
-    Started as ``python -c`` (not multiprocessing's spawn, which would run the parent's main script again in
-    the child: a script that starts the gateway without a ``__main__`` guard would start it once more)."""
-
-    def __init__(self, rules: tuple[Rule, ...], params: dict[str, dict[str, Any]], history_days: int | None,
-                 mirror: str):
-        self._args = (rules, params, history_days, mirror)
-        self._start()
-
-    def _start(self) -> None:
-        ours, theirs = socket.socketpair()
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
-        self.process = subprocess.Popen(
-            [sys.executable, "-c", "from fundguard.engine.realtime.worker import main; main()", str(theirs.fileno())],
-            pass_fds=(theirs.fileno(),), env=env, stdin=subprocess.DEVNULL)
-        theirs.close()
-        self.conn = Connection(ours.detach())
-        self.conn.send(self._args)
-
-    def handle(self, job: bytes | dict, version: int) -> Reply:
-        try:
-            self.conn.send((version, job))
-            return self.conn.recv()
-        except (EOFError, OSError) as exc:
-            self.stop()
-            self._start()
-            raise RealtimeError("实时审核工作进程意外退出（已重新启动），请重试") from exc
-
-    def stop(self) -> None:
-        try:
-            self.conn.send(None)
-        except OSError:
-            pass
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        self.conn.close()
