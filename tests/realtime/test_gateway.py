@@ -9,7 +9,7 @@ import orjson
 import pytest
 
 from fundguard.api import gateway_schema
-from tests.realtime.conftest import URL, encounter, example, post, rules_of
+from tests.realtime.conftest import URL, encounter, example, gateway_client, post, rules_of
 
 TIMES = ("refmsg_time", "respond_time")
 
@@ -316,3 +316,20 @@ def test_a_mirror_left_for_other_rules_is_rebuilt(tmp_path, monkeypatch):
         assert history.HistoryStore(con, path=path)._built_key().startswith("another-layout|")
     finally:
         con.close()
+
+
+def test_the_fast_path_answers_before_the_framework(kb_con, monkeypatch):
+    """POST on the gateway path is answered by the outermost ASGI layer (its own headers, the same envelope);
+    other methods still reach the framework's route, and an oversized body gets the error answer."""
+    from fundguard.api import gateway
+
+    with gateway_client(kb_con, workers=1, record=False) as c:
+        r = c.post(gateway.PATH, content=orjson.dumps(example()), headers={"content-type": "application/json"})
+        assert r.status_code == 200
+        assert r.headers["cache-control"] == "no-store" and r.headers["x-content-type-options"] == "nosniff"
+        assert int(r.headers["content-length"]) == len(r.content)
+        assert rules_of(r.json()) == ["GZ10000102014000", "GZ10000301004000"]
+        assert c.get(gateway.PATH).status_code == 405  # not the fast path's: FastAPI's answer
+        monkeypatch.setattr(gateway, "MAX_BODY", 100)
+        big = c.post(gateway.PATH, content=orjson.dumps(example())).json()
+        assert big["infcode"] == -1 and big["err_msg"].startswith("[FG601] 报文过大")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 
+import orjson
 import psutil
 import pytest
 
@@ -118,3 +119,51 @@ def test_worker_processes_keep_the_garbage_collector_off_their_startup_objects()
                                                         text=True, check=True).stdout.split())
     assert before == 0 and frozen > 10_000  # the imported modules' objects at least
     assert threshold == 5000
+
+
+def test_more_messages_than_worker_processes_at_once(client, process_client):
+    """Messages sent together wait for an idle worker process; each gets its own answer."""
+    import concurrent.futures
+
+    messages = []
+    for n in range(8):
+        message = example()
+        message["msgid"] = f"MANY{n}"
+        message["input"]["data"]["patient_dtos"][0]["gend"] = "12"[n % 2]
+        messages.append(message)
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        together = list(pool.map(lambda m: post(process_client, m), messages))
+    for message, found in zip(messages, together):
+        expected = post(client, message)
+        for answer in (expected, found):
+            for stamp in STAMPS:
+                answer.pop(stamp)
+        assert found == expected
+
+
+def test_a_cancelled_wait_for_a_worker_process_loses_no_worker(kb_con):
+    """A message cancelled while waiting for a worker (its client gone) leaves the pool whole."""
+    import asyncio
+
+    from fundguard.engine.realtime.service import RealtimeService
+
+    service = RealtimeService(kb_con, processes=1, record=False)
+    pool = service._pool
+
+    async def scenario():
+        held = await pool._acquire()
+        waiting = asyncio.ensure_future(pool._acquire())
+        await asyncio.sleep(0.01)
+        assert not waiting.done()
+        waiting.cancel()
+        pool._release(held)  # handed to the cancelled waiter first, which gives it back
+        await asyncio.sleep(0.01)
+        again = await asyncio.wait_for(pool._acquire(), 5)
+        assert again is held
+        pool._release(again)
+        return orjson.loads(await service.answer(orjson.dumps(example())))
+
+    try:
+        assert rules_of(asyncio.run(scenario())) == ["GZ10000102014000", "GZ10000301004000"]
+    finally:
+        service.close()

@@ -52,11 +52,13 @@ def _answer(body: bytes) -> Response:
     return Response(body, media_type="application/json")
 
 
-async def answer_message(service, raw: bytes) -> bytes:
-    """The answer envelope, as JSON, to the message ``raw`` (the request body as received)."""
+async def answer_message(service, raw: bytes, size: int | None = None) -> bytes:
+    """The answer envelope, as JSON, to the message ``raw`` (the request body as received; ``size``: its
+    length when the body was too long to keep)."""
     try:
-        if len(raw) > MAX_BODY:
-            raise RealtimeRequestError(f"报文过大（{len(raw):,} 字节，上限 {MAX_BODY:,}）")
+        size = len(raw) if size is None else size
+        if size > MAX_BODY:
+            raise RealtimeRequestError(f"报文过大（{size:,} 字节，上限 {MAX_BODY:,}）")
         return await service.answer(raw)  # decoded and checked by a worker
     except FundGuardError as exc:
         return orjson.dumps(service.error(exc))
@@ -95,11 +97,12 @@ class FastPath:
                 return
             chunk = message.get("body", b"")
             size += len(chunk)
-            if size <= MAX_BODY + 1:  # a longer body is refused whole; its rest is read and dropped
+            if size <= MAX_BODY:  # a longer body is refused: it is read to its end, not kept
                 chunks.append(chunk)
             if not message.get("more_body", False):
                 break
-        body = await answer_message(self.service, chunks[0] if len(chunks) == 1 else b"".join(chunks))
+        raw = b"" if size > MAX_BODY else chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        body = await answer_message(self.service, raw, size)
         await send({"type": "http.response.start", "status": 200,
                     "headers": [*_HEADERS, (b"content-length", str(len(body)).encode())]})
         await send({"type": "http.response.body", "body": body})
