@@ -1,8 +1,9 @@
 -- Lines paid by the fund whose code has no catalogue version valid on the fee date (only when the
 -- catalogue holds items of the line's category). The catalogue is looked up by the lines' codes and
 -- categories, never grouped as a whole (a national catalogue holds 10⁵ codes).
-WITH paid AS (
-    SELECT l.*,
+WITH paid AS (  -- the columns used only: SQLite materialises this CTE, every column of each line included
+    SELECT l.mdtrt_id, l.psn_no, l.fixmedins_code, l.setl_id, l.bkkp_sn, l.hilist_code, l.hilist_name,
+           l.bilg_dr_code, l.fee_date,
            coalesce(l.list_type, CASE l.med_chrgitm_type WHEN '08' THEN '301' WHEN '09' THEN '101'
                                       WHEN '11' THEN '101' WHEN '10' THEN '102' ELSE '201' END) AS cat_type
     FROM fg_line AS l WHERE l.inscp > 0

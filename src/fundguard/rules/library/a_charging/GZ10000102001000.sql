@@ -16,7 +16,9 @@ code_floor AS (  -- an item's lowest positive catalogue cap, any version and gra
 ),
 svc AS (  -- a line's cap is its uploaded cap or one of its item's catalogue caps, so a line priced within
           -- the lower of its uploaded cap and its item's floor cap cannot exceed its cap: those are skipped early
-    SELECT l.* FROM fg_line AS l
+    SELECT l.mdtrt_id, l.psn_no, l.fixmedins_code, l.setl_id, l.bkkp_sn, l.hilist_code, l.hilist_name,
+           l.bilg_dr_code, l.fee_date, l.pric, l.cnt, l.pric_uplmt_amt, l.hosp_lv, l.hosp_grade  -- used only:
+    FROM fg_line AS l                                         -- SQLite materialises this CTE with its columns
     LEFT JOIN code_floor AS f ON f.hilist_code = l.hilist_code
     WHERE l.cnt > 0
       AND coalesce(l.list_type, '201') = '201'
