@@ -96,17 +96,19 @@ class WorkerProcess:
         self._start()
 
     def stop(self) -> None:
+        """Ask the worker to end, and close the socket: a worker still writing a reply (an exchange that
+        failed or was cancelled) then gets an error and ends too, instead of waiting for a reader."""
         try:
             self.sock.setblocking(True)
             self.sock.sendall(frame(None))
         except OSError:
             pass
+        self.sock.close()
         try:
             self.process.wait(timeout=30)
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
-        self.sock.close()
 
 
 class ProcessPool:

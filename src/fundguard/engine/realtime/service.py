@@ -95,10 +95,10 @@ class RealtimeService:
         if self._pool is None:
             return await asyncio.wrap_future(self.submit(message))
         received = time.perf_counter()
-        version = self.history.current()
-        if version is None:  # time to check the store: a database query, maybe a rebuild
-            version = await asyncio.to_thread(self.history.ensure)
         try:
+            version = self.history.current()
+            if version is None:  # time to check the store: a database query, maybe a rebuild
+                version = await asyncio.to_thread(self.history.ensure)
             reply = await self._pool.handle(message, version)
             if reply.feedback:  # a 3103: written to the store
                 return orjson.dumps(await asyncio.to_thread(self._feedback, message))
