@@ -24,8 +24,9 @@ bad AS (
                                         upper(o.oprn_oprt_code), o.oprn_oprt_code, o.oprn_oprt_name,
                                         o.setl_list_oprn_id, r.code_a, r.code_b, e.mdtrt_id) = 1
 ),
-setl AS (
-    SELECT mdtrt_id, min(setl_id) AS setl_id FROM fg_setl GROUP BY mdtrt_id
+setl AS (  -- of the flagged encounters only (a city-year has millions of settlements)
+    SELECT mdtrt_id, min(setl_id) AS setl_id FROM fg_setl
+    WHERE mdtrt_id IN (SELECT mdtrt_id FROM bad) GROUP BY mdtrt_id
 )
 SELECT b.mdtrt_id, b.psn_no, b.fixmedins_code, s.setl_id, b.gend, b.begn_date, b.oprn_oprt_code,
        b.oprn_oprt_name, b.oprn_date, b.oprn_prefix,

@@ -7,12 +7,15 @@ WITH rel AS (
     WHERE rel_type = 'diag_gender' AND code_b IN ('1', '2') AND trim(coalesce(code_a, '')) <> ''
 ),
 lens AS (SELECT DISTINCT length(pfx) AS n FROM rel),
-dx AS (
-    SELECT d.mdtrt_id, d.diag_code, d.diag_name, d.maindiag_flag,
-           substr(replace(upper(trim(d.diag_code)), '.', ''), 1, n.n) AS pfx
+dn AS (  -- each diagnosis code normalised once, not once per prefix length
+    SELECT d.mdtrt_id, d.diag_code, d.diag_name, d.maindiag_flag, replace(upper(trim(d.diag_code)), '.', '') AS code_n
     FROM fg_diag AS d
+),
+dx AS (
+    SELECT d.mdtrt_id, d.diag_code, d.diag_name, d.maindiag_flag, substr(d.code_n, 1, n.n) AS pfx
+    FROM dn AS d
     CROSS JOIN lens AS n
-    WHERE length(replace(upper(trim(d.diag_code)), '.', '')) >= n.n
+    WHERE length(d.code_n) >= n.n
 ),
 bad AS (
     SELECT e.mdtrt_id, e.psn_no, e.fixmedins_code, e.gend, e.begn_date, d.diag_code, d.diag_name,
@@ -25,8 +28,9 @@ bad AS (
                                ORDER BY CASE WHEN d.maindiag_flag = '1' THEN 0 ELSE 1 END, upper(d.diag_code),
                                         d.diag_code, d.diag_name, r.code_a, r.code_b, e.mdtrt_id) = 1
 ),
-setl AS (
-    SELECT mdtrt_id, min(setl_id) AS setl_id FROM fg_setl GROUP BY mdtrt_id
+setl AS (  -- of the flagged encounters only (a city-year has millions of settlements)
+    SELECT mdtrt_id, min(setl_id) AS setl_id FROM fg_setl
+    WHERE mdtrt_id IN (SELECT mdtrt_id FROM bad) GROUP BY mdtrt_id
 )
 SELECT b.mdtrt_id, b.psn_no, b.fixmedins_code, s.setl_id, b.gend, b.begn_date, b.diag_code, b.diag_name,
        b.diag_prefix, CASE b.limit_gend WHEN '1' THEN '男性' ELSE '女性' END AS limit_gend_name
