@@ -74,13 +74,17 @@ def needed_tables(read: set[str] | frozenset[str]) -> list[str]:
     return [n for n in WORKSET_SQL if n in need]
 
 
+def picker(positions: list[int] | tuple[int, ...]) -> Callable[[tuple], tuple]:
+    """A function giving the values at ``positions`` of a row, as a tuple (one position included)."""
+    return itemgetter(*positions) if len(positions) > 1 else (lambda row, i=positions[0]: (row[i],))
+
+
 @cache
-def _insert(table: str) -> tuple[str, itemgetter]:
+def _insert(table: str) -> tuple[str, Callable[[tuple], tuple]]:
     """INSERT of a message's rows (mapping.COLUMNS order) into the shadow table's columns."""
     names = [c for c, _ in shadow_columns()[table] if c in COLUMNS[table]]
     positions = [COLUMNS[table].index(c) for c in names]
-    pick = itemgetter(*positions) if len(positions) > 1 else (lambda row, i=positions[0]: (row[i],))
-    return f"INSERT INTO temp.{table} ({', '.join(names)}) VALUES ({', '.join('?' for _ in names)})", pick
+    return f"INSERT INTO temp.{table} ({', '.join(names)}) VALUES ({', '.join('?' for _ in names)})", picker(positions)
 
 
 def _history_insert(table: str, source: str, cols: list[str]) -> str:
@@ -185,8 +189,7 @@ class Executor:
         found = self._sql.get(rule.rule_id)
         if found is None or found[0] != rule.version:
             sql, names, positions = lite.rule_statement(rule, self.params.get(rule.rule_id))
-            pick = itemgetter(*positions) if len(positions) > 1 else (lambda row, i=positions[0]: (row[i],))
-            found = self._sql[rule.rule_id] = (rule.version, sql, names, pick)
+            found = self._sql[rule.rule_id] = (rule.version, sql, names, picker(positions))
         return found[1:]
 
     def evidence(self, rule: Rule) -> tuple[tuple[str, ...], Callable[[tuple], tuple]]:
