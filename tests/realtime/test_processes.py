@@ -160,7 +160,16 @@ def test_a_cancelled_wait_for_a_worker_process_loses_no_worker(kb_con):
         await asyncio.sleep(0.01)
         again = await asyncio.wait_for(pool._acquire(), 5)
         assert again is held
-        pool._release(again)
+        late = asyncio.ensure_future(pool._acquire())
+        await asyncio.sleep(0)  # now waiting
+        pool._release(again)  # the hand-over is queued
+        await asyncio.sleep(0)  # it runs: the waiter has the worker, its task has not resumed yet
+        late.cancel()  # cancelled with the worker in hand: it gives it back
+        await asyncio.sleep(0.01)
+        assert late.cancelled()
+        last = await asyncio.wait_for(pool._acquire(), 5)
+        assert last is held
+        pool._release(last)
         return orjson.loads(await service.answer(orjson.dumps(example())))
 
     try:

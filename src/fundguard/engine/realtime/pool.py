@@ -136,15 +136,20 @@ class ProcessPool:
             loop = asyncio.get_running_loop()
             waiter = loop.create_future()
             self._waiters.append((loop, waiter))
-        return await waiter  # a cancelled waiter gets no worker (``_hand`` gives it back)
+        try:
+            return await waiter
+        except asyncio.CancelledError:  # a worker handed over as the wait was cancelled goes back (else ``_hand``)
+            if waiter.done() and not waiter.cancelled():
+                self._release(waiter.result())
+            raise
 
     def _release(self, worker: WorkerProcess) -> None:
         with self._lock:
             closed = self._closed
-            if not closed and not self._waiters:
-                self._idle.append(worker)
-                return
             if not closed:
+                if not self._waiters:
+                    self._idle.append(worker)
+                    return
                 loop, waiter = self._waiters.popleft()
         if closed:  # ``close`` stopped the idle ones
             worker.stop()
