@@ -7,13 +7,12 @@ WITH known AS (
     UNION
     SELECT i.fixmedins_code, i.hilist_code FROM medins_invt AS i
 ),
-sold AS (
+sale AS NOT MATERIALIZED (  -- the lines of the listed kinds; read twice (daily sums, lines of flagged items)
     SELECT l.bkkp_sn, l.fixmedins_code, l.hilist_code, l.hilist_name, l.fee_ocur_time, l.fee_date,
            CAST(l.cnt AS DOUBLE) AS cnt, CAST(l.pric AS DOUBLE) AS pric,
            CAST(floor((year(l.fee_date) * 12 + month(l.fee_date) - 1) / $period_months) AS INTEGER)
                * $period_months AS pmk
     FROM fg_line AS l
-    JOIN known AS k ON k.fixmedins_code = l.fixmedins_code AND k.hilist_code = l.hilist_code
     WHERE l.cnt IS NOT NULL
       AND CASE WHEN coalesce(l.list_type, '') <> ''
                THEN ';' || $list_types || ';' LIKE '%;' || l.list_type || ';%'
@@ -21,7 +20,9 @@ sold AS (
 ),
 daily AS (  -- quantity per institution, item and day: the period sums below read days, not lines
     SELECT fixmedins_code, hilist_code, fee_date, pmk, sum(cnt) AS qty
-    FROM sold GROUP BY fixmedins_code, hilist_code, fee_date, pmk
+    FROM sale AS s
+    WHERE EXISTS (SELECT 1 FROM known AS k WHERE k.fixmedins_code = s.fixmedins_code AND k.hilist_code = s.hilist_code)
+    GROUP BY fixmedins_code, hilist_code, fee_date, pmk
 ),
 per AS (  -- pmk: month key (year * 12 + month - 1) of the period start
     SELECT s.fixmedins_code, s.hilist_code, s.pmk, sum(s.qty) AS period_sold,
@@ -53,13 +54,22 @@ purc AS (  -- purchases from the anchor to the period end
     WHERE a.rn = 1
     GROUP BY a.fixmedins_code, a.hilist_code, a.pmk
 ),
-before AS (  -- quantity sold before the anchor
-    SELECT a.fixmedins_code, a.hilist_code, a.pmk, coalesce(sum(s.qty), 0) AS sold_before
-    FROM anchor AS a
+anchors AS (  -- the distinct anchors of an item (a stock-count date or 1 January): a few per item, not per period
+    SELECT DISTINCT fixmedins_code, hilist_code, anchor_date FROM anchor WHERE rn = 1
+),
+sold_before AS (  -- quantity sold before each anchor
+    SELECT a.fixmedins_code, a.hilist_code, a.anchor_date, coalesce(sum(s.qty), 0) AS sold_before
+    FROM anchors AS a
     LEFT JOIN daily AS s ON s.fixmedins_code = a.fixmedins_code AND s.hilist_code = a.hilist_code
      AND s.fee_date < a.anchor_date
+    GROUP BY a.fixmedins_code, a.hilist_code, a.anchor_date
+),
+before AS (  -- quantity sold before the anchor of each period
+    SELECT a.fixmedins_code, a.hilist_code, a.pmk, b.sold_before
+    FROM anchor AS a
+    JOIN sold_before AS b ON b.fixmedins_code = a.fixmedins_code AND b.hilist_code = a.hilist_code
+     AND b.anchor_date = a.anchor_date
     WHERE a.rn = 1
-    GROUP BY a.fixmedins_code, a.hilist_code, a.pmk
 ),
 period AS (
     SELECT a.fixmedins_code, a.hilist_code, a.pmk, a.period_start, a.anchor_date, a.invdate, a.open_qty,
@@ -79,7 +89,7 @@ lines AS (  -- run_qty: quantity sold since the first line through this line
            sum(s.cnt) OVER (PARTITION BY s.fixmedins_code, s.hilist_code ORDER BY s.fee_ocur_time, s.bkkp_sn
                             ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS run_qty,
            s.pmk
-    FROM sold AS s
+    FROM sale AS s
     JOIN flagged AS f ON f.fixmedins_code = s.fixmedins_code AND f.hilist_code = s.hilist_code
 )
 SELECT CAST(NULL AS VARCHAR) AS mdtrt_id, CAST(NULL AS VARCHAR) AS psn_no, x.fixmedins_code, x.bkkp_sn,
