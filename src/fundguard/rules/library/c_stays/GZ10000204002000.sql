@@ -16,11 +16,17 @@ enc AS (
     WHERE ';' || $otp_med_types || ';' LIKE '%;' || substr(e.med_type, 1, 2) || ';%'
       AND coalesce(e.fixmedins_type, '1') <> '2' AND coalesce(e.medins_type, '#') <> '51'
 ),
+counted AS NOT MATERIALIZED (  -- the encounters counted; read twice (counts, then the encounters of busy pairs)
+    SELECT c.* FROM enc AS c WHERE c.mdtrt_id NOT IN (SELECT p.mdtrt_id FROM planned AS p)
+),
+busy AS (  -- person and institution pairs with at least $min_visits encounters in all: only they can be frequent
+    SELECT psn_no, fixmedins_code FROM counted GROUP BY psn_no, fixmedins_code HAVING count(*) >= $min_visits
+),
 seq AS (
     SELECT c.mdtrt_id, c.psn_no, c.fixmedins_code, c.medins_name, c.begn_date,
            row_number() OVER (PARTITION BY c.psn_no, c.fixmedins_code ORDER BY c.begntime, c.mdtrt_id) AS rn
-    FROM enc AS c
-    WHERE c.mdtrt_id NOT IN (SELECT p.mdtrt_id FROM planned AS p)
+    FROM counted AS c
+    JOIN busy AS b ON b.psn_no = c.psn_no AND b.fixmedins_code = c.fixmedins_code
 ),
 win AS (  -- encounters in the window ending at each encounter
     SELECT s.mdtrt_id, s.psn_no, s.fixmedins_code, s.medins_name, s.begn_date, s.rn,
