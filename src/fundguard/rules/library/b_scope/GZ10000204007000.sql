@@ -7,32 +7,35 @@ WITH rel AS (
     WHERE rel_type = 'diag_age' AND value IS NOT NULL AND trim(coalesce(code_a, '')) <> ''
 ),
 lens AS (SELECT DISTINCT length(pfx) AS n FROM rel),
-dn AS (  -- each diagnosis code normalised once, not once per prefix length
-    SELECT d.mdtrt_id, d.diag_code, d.diag_name, d.maindiag_flag, replace(upper(trim(d.diag_code)), '.', '') AS code_n
-    FROM fg_diag AS d
-),
-dx AS (  -- each diagnosis cut at every prefix length the relation uses: the prefix test becomes an equi-join
-    SELECT d.mdtrt_id, d.diag_code, d.diag_name, d.maindiag_flag, substr(d.code_n, 1, n.n) AS pfx
-    FROM dn AS d
+code_rel AS (  -- the relation rows each distinct diagnosis code starts with: the codes are cut at every prefix
+              -- length the relation uses (an equi-join), once per distinct code, not once per diagnosis
+    SELECT c.diag_code, r.*
+    FROM (SELECT DISTINCT diag_code, replace(upper(trim(diag_code)), '.', '') AS code_n FROM fg_diag) AS c
     CROSS JOIN lens AS n
-    WHERE length(d.code_n) >= n.n
+    JOIN rel AS r ON r.pfx = substr(c.code_n, 1, n.n)
+    WHERE length(c.code_n) >= n.n
+),
+dg AS MATERIALIZED (  -- the diagnoses with an age-specific code (kept apart: joined with the encounters first,
+                      -- the age test would pair every encounter with every relation row)
+    SELECT d.mdtrt_id, d.diag_code, d.diag_name, d.maindiag_flag, r.code_a, r.value, r.note
+    FROM fg_diag AS d
+    JOIN code_rel AS r ON r.diag_code = d.diag_code
 ),
 bad AS (
     SELECT e.mdtrt_id, e.psn_no, e.fixmedins_code, e.begn_date, e.age_years, d.diag_code, d.diag_name,
-           r.code_a AS diag_prefix, r.value AS age_limit, lower(trim(r.note)) AS limit_kind
+           d.code_a AS diag_prefix, d.value AS age_limit, lower(trim(d.note)) AS limit_kind
     FROM fg_enc AS e
-    JOIN dx AS d ON d.mdtrt_id = e.mdtrt_id
-    JOIN rel AS r ON r.pfx = d.pfx
+    JOIN dg AS d ON d.mdtrt_id = e.mdtrt_id
     WHERE e.brdy IS NOT NULL
-      AND ((lower(trim(r.note)) = 'max'
-            AND CASE WHEN r.value = floor(r.value) THEN CAST(e.age_years AS DOUBLE)
-                     ELSE date_diff('day', e.brdy, e.begn_date) / 365.25 END >= r.value)
-        OR (lower(trim(r.note)) = 'min'
-            AND CASE WHEN r.value = floor(r.value) THEN CAST(e.age_years AS DOUBLE)
-                     ELSE date_diff('day', e.brdy, e.begn_date) / 365.25 END < r.value))
+      AND ((lower(trim(d.note)) = 'max'
+            AND CASE WHEN d.value = floor(d.value) THEN CAST(e.age_years AS DOUBLE)
+                     ELSE date_diff('day', e.brdy, e.begn_date) / 365.25 END >= d.value)
+        OR (lower(trim(d.note)) = 'min'
+            AND CASE WHEN d.value = floor(d.value) THEN CAST(e.age_years AS DOUBLE)
+                     ELSE date_diff('day', e.brdy, e.begn_date) / 365.25 END < d.value))
     QUALIFY row_number() OVER (PARTITION BY e.mdtrt_id
                                ORDER BY CASE WHEN d.maindiag_flag = '1' THEN 0 ELSE 1 END, upper(d.diag_code),
-                                        d.diag_code, d.diag_name, r.code_a, r.note, r.value, e.mdtrt_id) = 1
+                                        d.diag_code, d.diag_name, d.code_a, d.note, d.value, e.mdtrt_id) = 1
 ),
 setl AS (  -- of the flagged encounters only (a city-year has millions of settlements)
     SELECT mdtrt_id, min(setl_id) AS setl_id FROM fg_setl
