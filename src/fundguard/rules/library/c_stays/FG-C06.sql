@@ -10,9 +10,7 @@ st AS (
            CASE WHEN e.med_type LIKE '2%' OR e.med_type = '52' THEN 1 ELSE 0 END AS is_ipt,
            coalesce(CAST(s.setl_time AS DATE), e.end_date) AS setl_date
     FROM fg_enc AS e
-    JOIN fg_enc_amt AS a ON a.mdtrt_id = e.mdtrt_id
     LEFT JOIN fg_setl AS s ON s.mdtrt_id = e.mdtrt_id
-    WHERE a.enc_fund > 0
 ),
 chk AS (
     SELECT t.mdtrt_id, t.psn_no, t.fixmedins_code, t.setl_id, t.setl_date, t.begn_date,
@@ -42,4 +40,5 @@ ranked AS (
 SELECT r.mdtrt_id, r.psn_no, r.fixmedins_code, r.setl_id, r.setl_date, r.medins_name, r.agreement_status,
        r.agreement_begn_date, r.agreement_end_date, r.reason
 FROM ranked AS r
-WHERE r.rn = 1
+JOIN fg_enc_amt AS a ON a.mdtrt_id = r.mdtrt_id  -- paid by the fund (one row per encounter): checked for the
+WHERE r.rn = 1 AND a.enc_fund > 0                -- encounters found only
