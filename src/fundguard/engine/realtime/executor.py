@@ -47,7 +47,10 @@ TEMP_ROWS = {"fg_line": 1000, "fg_fee": 1000, "fee_list_d": 1000, "drord_d": 100
              "fg_enc_amt": 50, "mdtrt_d": 50, "setl_d": 50, "fg_diag": 100, "setl_list_diag_d": 100,
              "fg_oprn": 10, "setl_list_oprn_d": 10, "psn_info": 1, "__rt_current": 1, "__rt_skip": 2, "__rt_rx": 200}
 TEMP_KEY_ROWS = {"bkkp_sn": 1, "mdtrt_id": 20, "hilist_code": 5, "setl_id": 20, "psn_no": 1000}
-WORKSET_INDEXES = {"fg_fee": ("setl_id",), "fg_setl": ("setl_id",), "fg_enc": ("mdtrt_id", "psn_no"),
+# Working-set entries no rule reads, only other entries' builds: views over the message's rows, not tables filled
+# per call (``fg_fee``: the fee lines with their date and in-scope amount, read by ``fg_setl`` and ``fg_line``).
+INNER_VIEWS = frozenset({"fg_fee"})
+WORKSET_INDEXES = {"fg_setl": ("setl_id",), "fg_enc": ("mdtrt_id", "psn_no"),
                    "fg_line": ("bkkp_sn", "mdtrt_id", "hilist_code"), "fg_enc_amt": ("mdtrt_id",),
                    "fg_diag": ("mdtrt_id",), "fg_oprn": ("mdtrt_id",)}
 
@@ -135,6 +138,9 @@ class Executor:
             con.execute(f"CREATE TEMP TABLE {name} (mdtrt_id TEXT PRIMARY KEY)")
         con.execute("CREATE TEMP TABLE __rt_rx (rx TEXT PRIMARY KEY)")
         for name, select in self._work_sql.items():
+            if name in INNER_VIEWS:
+                con.execute(f"CREATE TEMP VIEW {name} AS {select}")
+                continue
             con.execute(f"CREATE TEMP TABLE {name} AS SELECT * FROM ({select}) LIMIT 0")
             for col in WORKSET_INDEXES.get(name, ()):
                 con.execute(f"CREATE INDEX temp.{name}_{col} ON {name} ({col})")
@@ -212,6 +218,8 @@ class Executor:
             for rule in rules:
                 read |= self._rule_reads(rule)[0]
             for name in needed_tables(read):
+                if name in INNER_VIEWS:
+                    continue
                 con.execute(f"DELETE FROM temp.{name}")
                 con.execute(f"INSERT INTO temp.{name} {self._work_sql[name]}")
             wide = [r for r in rules if r.meta.cross_encounter]
