@@ -29,11 +29,13 @@ from fundguard.engine.realtime.history import (
     KP_COLUMNS,
     hist_name,
     mentions,
+    rule_workset,
     shadow_columns,
     workset_sqlite,
     ws_name,
 )
 from fundguard.engine.realtime.mapping import COLUMNS, RAW_TABLES, Universe
+from fundguard.engine.workset import WORKSET_VIEWS
 from fundguard.rules.library import Rule
 
 WORKSET_SQL = workset_sqlite()
@@ -47,9 +49,6 @@ TEMP_ROWS = {"fg_line": 1000, "fg_fee": 1000, "fee_list_d": 1000, "drord_d": 100
              "fg_enc_amt": 50, "mdtrt_d": 50, "setl_d": 50, "fg_diag": 100, "setl_list_diag_d": 100,
              "fg_oprn": 10, "setl_list_oprn_d": 10, "psn_info": 1, "__rt_current": 1, "__rt_skip": 2, "__rt_rx": 200}
 TEMP_KEY_ROWS = {"bkkp_sn": 1, "mdtrt_id": 20, "hilist_code": 5, "setl_id": 20, "psn_no": 1000}
-# Working-set entries no rule reads, only other entries' builds: views over the message's rows, not tables filled
-# per call (``fg_fee``: the fee lines with their date and in-scope amount, read by ``fg_setl`` and ``fg_line``).
-INNER_VIEWS = frozenset({"fg_fee"})
 WORKSET_INDEXES = {"fg_setl": ("setl_id",), "fg_enc": ("mdtrt_id", "psn_no"),
                    "fg_line": ("bkkp_sn", "mdtrt_id", "hilist_code"), "fg_enc_amt": ("mdtrt_id",),
                    "fg_diag": ("mdtrt_id",), "fg_oprn": ("mdtrt_id",)}
@@ -66,6 +65,14 @@ def raw_reads(sql: str) -> frozenset[str]:
 
 
 _SOURCES = {name: reads(select) - {name} for name, select in WORKSET_SQL.items()}
+
+
+@cache
+def inner_views() -> frozenset[str]:
+    """Working-set entries that are views in the batch engine and that no rule reads (``fg_fee``): views over the
+    message's rows here too, not tables filled per call. An entry some rule reads stays a table, which the
+    patient's history rows join."""
+    return WORKSET_VIEWS - rule_workset()
 
 
 def needed_tables(read: set[str] | frozenset[str]) -> list[str]:
@@ -138,7 +145,7 @@ class Executor:
             con.execute(f"CREATE TEMP TABLE {name} (mdtrt_id TEXT PRIMARY KEY)")
         con.execute("CREATE TEMP TABLE __rt_rx (rx TEXT PRIMARY KEY)")
         for name, select in self._work_sql.items():
-            if name in INNER_VIEWS:
+            if name in inner_views():
                 con.execute(f"CREATE TEMP VIEW {name} AS {select}")
                 continue
             con.execute(f"CREATE TEMP TABLE {name} AS SELECT * FROM ({select}) LIMIT 0")
@@ -217,8 +224,9 @@ class Executor:
             read: set[str] = set()
             for rule in rules:
                 read |= self._rule_reads(rule)[0]
+            views = inner_views()
             for name in needed_tables(read):
-                if name in INNER_VIEWS:
+                if name in views:
                     continue
                 con.execute(f"DELETE FROM temp.{name}")
                 con.execute(f"INSERT INTO temp.{name} {self._work_sql[name]}")
