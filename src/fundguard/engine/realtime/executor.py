@@ -45,7 +45,7 @@ WORKSET_SQL = workset_sqlite()
 # column): one patient's size, so that the planner starts from the patient's few lines and looks up the large
 # mirror tables (catalogue, knowledge points) by index, rather than scanning those (it assumes ~10⁶ rows for a
 # table without statistics, more than a national knowledge base holds).
-TEMP_ROWS = {"fg_line": 1000, "fg_fee": 1000, "fee_list_d": 1000, "drord_d": 1000, "fg_enc": 50, "fg_setl": 50,
+TEMP_ROWS = {"fg_line": 1000, "fee_list_d": 1000, "drord_d": 1000, "fg_enc": 50, "fg_setl": 50,
              "fg_enc_amt": 50, "mdtrt_d": 50, "setl_d": 50, "fg_diag": 100, "setl_list_diag_d": 100,
              "fg_oprn": 10, "setl_list_oprn_d": 10, "psn_info": 1, "__rt_current": 1, "__rt_skip": 2, "__rt_rx": 200}
 TEMP_KEY_ROWS = {"bkkp_sn": 1, "mdtrt_id": 20, "hilist_code": 5, "setl_id": 20, "psn_no": 1000}

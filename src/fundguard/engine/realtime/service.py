@@ -18,7 +18,6 @@ import queue
 import threading
 import time
 import uuid
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -168,28 +167,23 @@ class RealtimeService:
         return self.rules, self.params, self.history_days, self.history.path
 
     def _work(self) -> None:
+        """A worker thread: answers queued messages with its own analyst until the queue says stop."""
         analyst = Analyst(*self._analyst_args())  # SQLite connections stay in the thread that made them
         try:
-            self._serve(analyst.handle)
+            while (item := self._queue.get()) is not None:
+                message, future, received = item
+                try:
+                    reply = analyst.handle(message, self.history.ensure())
+                    if reply.feedback:
+                        answer = orjson.dumps(self._feedback(message))
+                    else:
+                        self._record(reply, received)
+                        answer = reply.answer
+                except Exception as exc:  # noqa: BLE001 - every waiting request gets an answer
+                    answer = orjson.dumps(self.error(_failure(exc), _decoded(message)))
+                future.set_result(answer)
         finally:
             analyst.close()
-
-    def _serve(self, handle: Callable[[bytes | dict, int], Reply]) -> None:
-        while True:
-            item = self._queue.get()
-            if item is None:
-                return
-            message, future, received = item
-            try:
-                reply = handle(message, self.history.ensure())
-                if reply.feedback:
-                    answer = orjson.dumps(self._feedback(message))
-                else:
-                    self._record(reply, received)
-                    answer = reply.answer
-            except Exception as exc:  # noqa: BLE001 - every waiting request gets an answer
-                answer = orjson.dumps(self.error(_failure(exc), _decoded(message)))
-            future.set_result(answer)
 
     def _record(self, reply: Reply, received: float) -> None:
         if reply.record is not None and self.recorder is not None:
