@@ -1,6 +1,9 @@
--- 频繁门诊: per person and institution, an encounter is excess when it is at least the $min_visits-th
--- encounter within $window_days days (window ending on its date, inclusive). Consecutive excess encounters
--- form one finding (person level, grp = date of the first excess encounter); their fee lines are returned.
+-- 频繁门诊 (and 频繁购药, GZ10000204003000, through sql_from): per person and institution, an encounter is
+-- excess when it is at least the $min_visits-th encounter within $window_days days (window ending on its date,
+-- inclusive). Consecutive excess encounters form one finding (person level, grp = date of the first excess
+-- encounter); their fee lines are returned. The encounters counted: those whose med_type starts with one of
+-- $otp_med_types, at institutions other than retail pharmacies ($retail_pharmacy '排除', 频繁门诊), or at any
+-- institution, plus every encounter at a retail pharmacy ($retail_pharmacy '计入', 频繁购药).
 -- Encounters whose main diagnosis is a planned cycle (chemo, radiotherapy, dialysis) are not counted.
 WITH planned AS (
     SELECT DISTINCT d.mdtrt_id
@@ -13,8 +16,11 @@ enc AS (
     SELECT e.mdtrt_id, e.psn_no, e.fixmedins_code, coalesce(e.fixmedins_name, e.fixmedins_code) AS medins_name,
            e.begntime, e.begn_date
     FROM fg_enc AS e
-    WHERE ';' || $otp_med_types || ';' LIKE '%;' || substr(e.med_type, 1, 2) || ';%'
-      AND coalesce(e.fixmedins_type, '1') <> '2' AND coalesce(e.medins_type, '#') <> '51'
+    WHERE CASE WHEN $retail_pharmacy = '计入'
+               THEN ';' || $otp_med_types || ';' LIKE '%;' || substr(e.med_type, 1, 2) || ';%'
+                    OR coalesce(e.fixmedins_type, '1') = '2' OR coalesce(e.medins_type, '#') = '51'
+               ELSE ';' || $otp_med_types || ';' LIKE '%;' || substr(e.med_type, 1, 2) || ';%'
+                    AND coalesce(e.fixmedins_type, '1') <> '2' AND coalesce(e.medins_type, '#') <> '51' END
 ),
 counted AS NOT MATERIALIZED (  -- the encounters counted; read twice (counts, then the encounters of busy pairs)
     SELECT c.* FROM enc AS c WHERE c.mdtrt_id NOT IN (SELECT p.mdtrt_id FROM planned AS p)
