@@ -107,6 +107,24 @@ def test_rules_follow_stage_scene_and_rule_ids():
         scenes.select(rules, "3101", None, ["FG-X99"], inpatient)
 
 
+def test_a_selection_kept_for_a_scene_is_the_one_computed_afresh():
+    rules = tuple(default_library())  # the service's tuple: selections without rule_ids are kept per scene
+    encounters = [{"med_mdtrt_type": "2", "med_type": "21"}, {"med_mdtrt_type": "3", "med_type": "41"},
+                  {"med_mdtrt_type": "1", "med_type": "11", "out_setl_flag": "1"}]
+    for _ in range(2):
+        for infno in ("3101", "3102"):
+            for scene in [None, *scenes.SCENES]:
+                for enc in encounters:
+                    kept = scenes.select(rules, infno, scene, None, enc)
+                    afresh = scenes.select(list(rules), infno, scene, None, enc)  # a list is never kept
+                    assert [r.rule_id for r in kept] == [r.rule_id for r in afresh]
+    picked = scenes.select(rules, "3101", "5", None, encounters[0])
+    picked.clear()  # the caller's copy: the kept selection is unchanged
+    assert scenes.select(rules, "3101", "5", None, encounters[0])
+    other = tuple(default_library())[:5]  # another rule tuple is never given the first one's selection
+    assert all(r in other for r in scenes.select(other, "3101", "5", None, encounters[0]))
+
+
 def test_the_integration_guide_lists_every_field():
     from pathlib import Path
 

@@ -50,6 +50,8 @@ TEMP_ROWS = {"fg_line": 1000, "fee_list_d": 1000, "drord_d": 1000, "fg_enc": 50,
              "fg_enc_amt": 50, "mdtrt_d": 50, "setl_d": 50, "fg_diag": 100, "setl_list_diag_d": 100,
              "fg_oprn": 10, "setl_list_oprn_d": 10, "psn_info": 1, "__rt_current": 1, "__rt_skip": 2, "__rt_rx": 200}
 TEMP_KEY_ROWS = {"bkkp_sn": 1, "mdtrt_id": 20, "hilist_code": 5, "setl_id": 20, "psn_no": 1000}
+# fg_line's build looks up its encounter's lines: without this index SQLite built an automatic one per call
+SHADOW_INDEXES = {"fee_list_d": ("mdtrt_id",)}
 WORKSET_INDEXES = {"fg_setl": ("setl_id",), "fg_enc": ("mdtrt_id", "psn_no"),
                    "fg_line": ("bkkp_sn", "mdtrt_id", "hilist_code"), "fg_enc_amt": ("mdtrt_id",),
                    "fg_diag": ("mdtrt_id",), "fg_oprn": ("mdtrt_id",)}
@@ -142,6 +144,8 @@ class Executor:
         for table, cols in shadow_columns().items():
             con.execute(f"CREATE TEMP TABLE {table} ("
                         + ", ".join(f"{lite._ident(c)} {lite.affinity(t)}" for c, t in cols) + ")")
+            for col in SHADOW_INDEXES.get(table, ()):
+                con.execute(f"CREATE INDEX temp.{table}_{col} ON {table} ({col})")
         for name in ("__rt_current", "__rt_skip"):
             con.execute(f"CREATE TEMP TABLE {name} (mdtrt_id TEXT PRIMARY KEY)")
         con.execute("CREATE TEMP TABLE __rt_rx (rx TEXT PRIMARY KEY)")

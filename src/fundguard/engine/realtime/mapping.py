@@ -49,6 +49,7 @@ class Universe:
     rules: list[Rule]
     rows: dict[str, list[tuple]] = field(default_factory=dict)  # table -> rows in the order of COLUMNS[table]
     orders: dict[str, dict[str, Any]] = field(default_factory=dict)  # rx_id of the current encounter -> order
+    flagged: set[str] = field(default_factory=set)  # those of its orders that are current (curr_drord_flag 1)
     rx_ids: list[str] = field(default_factory=list)  # every order of the message (all its encounters)
     codes: set[str] = field(default_factory=set)  # their hilist codes
     request_mdtrt_ids: tuple[str, ...] = ()
@@ -153,6 +154,8 @@ def map_patient(patient: dict[str, Any], rules: list[Rule], history_days: int) -
                         "1" if g("drord_bhvr") == "1" else None, g("hilist_memo") or None, "1"))
             if mid == current["mdtrt_id"]:
                 universe.orders[order["rx_id"]] = order
+                if g("curr_drord_flag") == "1":  # validated: text
+                    universe.flagged.add(order["rx_id"])
         fund = (enc.get("hifp_payamt") or 0) + (enc.get("ma_amt") or 0)
         estimated = fund <= 0
         if mid == current["mdtrt_id"]:

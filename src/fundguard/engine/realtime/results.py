@@ -172,25 +172,24 @@ def group(found: list[tuple[Rule, list[tuple]]], kp_info: Callable[[set[str]], d
 def answer(universe: Universe, findings: list[Finding], task_id: str | None) -> list[dict[str, Any]]:
     """The output.result[] entries of one patient: findings of the current encounter, as the platform's DTOs."""
     wanted = {r.rule_id for r in universe.rules}
-    flagged = {rid for rid, o in universe.orders.items() if o.get("curr_drord_flag") == "1"}  # validated: text
+    flagged, orders, psn_no = universe.flagged, universe.orders, universe.psn_no
     stas = AMOUNT_ESTIMATED if universe.estimated else AMOUNT_COMPUTED
     out = []
     for f in findings:
         if f.mdtrt_id != universe.mdtrt_id or f.rule.rule_id not in wanted:
             continue
-        rx_ids = [b for b, _ in f.lines if b in universe.orders]
-        if f.lines and flagged and not flagged & set(rx_ids):
+        if f.lines and flagged and flagged.isdisjoint([b for b, _ in f.lines]):
             continue  # only orders that were already warned about earlier (curr_drord_flag 0)
-        details = [{"jrd_id": f"{f.jr_id}-{n:03d}", "patn_id": universe.psn_no, "mdtrt_id": f.mdtrt_id,
+        details = [{"jrd_id": f"{f.jr_id}-{n:03d}", "patn_id": psn_no, "mdtrt_id": f.mdtrt_id,
                     "rx_id": rx, "vola_item_type": "1", "vola_amt": float(amt)}
-                   for n, (rx, amt) in enumerate(f.lines, start=1) if rx in universe.orders]
+                   for n, (rx, amt) in enumerate(f.lines, start=1) if rx in orders]
         if not details:  # an encounter-level finding: the whole encounter is the violating item
-            details = [{"jrd_id": f"{f.jr_id}-001", "patn_id": universe.psn_no, "mdtrt_id": f.mdtrt_id,
+            details = [{"jrd_id": f"{f.jr_id}-001", "patn_id": psn_no, "mdtrt_id": f.mdtrt_id,
                         "rx_id": None, "vola_item_type": "1", "vola_amt": float(f.vola_amt)}]
         meta = f.rule.meta
         out.append({
             "jr_id": f.jr_id, "rule_id": meta.rule_id, "rule_name": meta.name, "vola_cont": f.vola_cont[:500],
-            "patn_id": universe.psn_no, "mdtrt_id": f.mdtrt_id, "judge_result_detail_dtos": details,
+            "patn_id": psn_no, "mdtrt_id": f.mdtrt_id, "judge_result_detail_dtos": details,
             "vola_amt": float(f.vola_amt), "vola_amt_stas": stas, "sev_deg": str(meta.sev_deg),
             "vola_evid": f.vola_evid[:500], "vola_bhvr_type": meta.vola_bhvr_type, "task_id": task_id,
         })

@@ -64,9 +64,28 @@ def realtime_rules(rules: Iterable[Rule], stage: str) -> list[Rule]:
     return [r for r in rules if r.meta.enabled and stage in r.meta.stages]
 
 
+# (id of the rule tuple, infno, trig_scen, the encounter's settings) -> (that tuple, the rules selected): the
+# selection without rule_ids is the same for every message of a scene and kind of encounter (it took 0.1 ms)
+_SELECTED: dict[tuple, tuple[tuple[Rule, ...], list[Rule]]] = {}
+
+
 def select(rules: Iterable[Rule], infno: str, trig_scen: str | None, rule_ids: list[str] | None,
            enc: dict[str, Any]) -> list[Rule]:
     """The rules one patient's current encounter is checked against, in library order."""
+    settings = frozenset(encounter_settings(enc))
+    if rule_ids or not isinstance(rules, tuple):
+        return _select(rules, infno, trig_scen, rule_ids, settings)
+    key = (id(rules), infno, trig_scen, settings)
+    found = _SELECTED.get(key)
+    if found is None or found[0] is not rules:
+        if len(_SELECTED) >= 256:
+            _SELECTED.clear()
+        found = _SELECTED[key] = (rules, _select(rules, infno, trig_scen, None, settings))
+    return list(found[1])
+
+
+def _select(rules: Iterable[Rule], infno: str, trig_scen: str | None, rule_ids: list[str] | None,
+            enc_settings: frozenset[str]) -> list[Rule]:
     library = list(rules)
     stage = STAGES[infno]
     candidates = realtime_rules(library, stage)
@@ -84,8 +103,8 @@ def select(rules: Iterable[Rule], infno: str, trig_scen: str | None, rule_ids: l
             raise RealtimeRequestError(
                 f"字段 input.data.trig_scen（触发场景）的值 {trig_scen!r} 无效，可选："
                 + "，".join(f"{s.code} {s.name}" for s in SCENES.values()), "input.data.trig_scen")
-        settings = (encounter_settings(enc) - {"住院", "门诊"}) | {scene.setting}
-        if scene.setting == "门诊" and "购药" in encounter_settings(enc):
+        settings = set(enc_settings - {"住院", "门诊"}) | {scene.setting}
+        if scene.setting == "门诊" and "购药" in enc_settings:
             settings.add("购药")
         candidates = [r for r in candidates
                       if r.meta.level in scene.levels and settings & set(r.meta.scenarios)]
