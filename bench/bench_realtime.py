@@ -20,7 +20,9 @@ over loopback, each request a different patient's message in turn:
    (Debian package ``wrk``; a Lua script posts the messages in turn) when it is installed, as its C client
    leaves the 2 cores to the gateway; otherwise with httpx (``--loader`` chooses). The line says which.
 
-CPU per request is printed for the gateway (its process and worker processes) and the load generator.
+CPU per request is printed for the gateway (its process and worker processes) and the load generator. Then the
+messages go ``--in-process`` rounds through one worker in the benchmark's own process, and its CPU per message is
+printed step by step: on a shared machine, steadier than the load phases.
 
     .venv/bin/python bench/bench_realtime.py [--workdir DIR] [--persons 3000] [--patients 100] [--processes N]
                                              [--national-kb] [--catalogue 130000]
@@ -313,6 +315,54 @@ def _load_phase(url: str, bodies: list[bytes], loader: str, concurrency: int, ar
     return rps, errors, p99
 
 
+def in_process(db: Path, bodies: list[bytes], rounds: int) -> None:
+    """CPU per message of one worker in this process, by step (no HTTP, no other process on the cores): steadier
+    than the load phases on a shared machine, so changes to the worker are best compared with it."""
+    import orjson
+
+    from fundguard.engine.realtime import feedback, lite, results
+    from fundguard.engine.realtime.service import RealtimeService
+    from fundguard.engine.realtime.worker import Analyst, decode, envelope_answer, prepare
+    from fundguard.store.db import connect
+
+    lite.tune_process()  # as a worker process does
+    con = connect(db)
+    service = RealtimeService(con, record=False, workers=1)
+    analyst = Analyst(*service._analyst_args())
+    version = service.history.ensure()
+    steps = dict.fromkeys(("decode", "validation and mapping", "rules (SQLite)", "grouping", "answer and record"), 0.0)
+    clock = time.process_time
+    try:
+        for n in range(rounds + 1):
+            if n == 1:  # the first round warms up
+                steps = dict.fromkeys(steps, 0.0)
+            for body in bodies:
+                t0 = clock()
+                decoded = decode(body)
+                t1 = clock()
+                analysis = prepare(decoded, analyst.rules, analyst.history_days)
+                t2 = clock()
+                universe = analysis.universes[0]
+                rows = analyst.executor.run(universe, version)
+                t3 = clock()
+                found = results.group(rows, analyst.executor.kp_info, analyst.params, analyst.executor.evidence)
+                t4 = clock()
+                answer = envelope_answer(0, analysis.msgid, {"result": results.answer(universe, found, None)})
+                orjson.dumps(answer)
+                feedback.analysis_record(analysis, answer)
+                t5 = clock()
+                for step, (a, b) in zip(steps, ((t0, t1), (t1, t2), (t2, t3), (t3, t4), (t4, t5))):
+                    steps[step] += b - a
+    finally:
+        analyst.close()
+        service.close()
+        con.close()
+    count = rounds * len(bodies)
+    print(f"in-process CPU per message (one worker, no HTTP, {count} messages): "
+          f"{sum(steps.values()) / count * 1000:.2f} ms = "
+          + " + ".join(f"{step} {value / count * 1000:.2f}" for step, value in steps.items()), flush=True)
+
+
 def main() -> None:
     import httpx
     import orjson
@@ -335,6 +385,9 @@ def main() -> None:
                     help="also import the national knowledge points of ../shared/data (a bureau's real setting)")
     ap.add_argument("--catalogue", type=int, default=0, metavar="CODES",
                     help="pad the catalogue to this many codes (a province's catalogue: 130000)")
+    ap.add_argument("--in-process", type=int, default=3, metavar="ROUNDS",
+                    help="afterwards, time ROUNDS rounds of the messages through one worker in this process, step "
+                         "by step (0: skip)")
     ap.add_argument("--serve", nargs=3, metavar=("DB", "PORT", "PROCESSES"), help=argparse.SUPPRESS)
     args, _ = ap.parse_known_args()  # bench/run.py passes every benchmark the same arguments
     if args.serve:
@@ -386,6 +439,8 @@ def main() -> None:
     finally:
         server.terminate()
         server.wait(timeout=30)
+    if args.in_process:
+        in_process(db, bodies, args.in_process)
 
 
 if __name__ == "__main__":
