@@ -8,12 +8,11 @@ WITH paid AS (  -- the columns used only: SQLite materialises this CTE, every co
                                       WHEN '11' THEN '101' WHEN '10' THEN '102' ELSE '201' END) AS cat_type
     FROM fg_line AS l WHERE l.inscp > 0
 ),
-miss AS (  -- no catalogue version valid on the fee date, in a category the catalogue holds
+miss AS (  -- no catalogue version valid on the fee date (the category test below: on these few lines only)
     SELECT p.* FROM paid AS p
     LEFT JOIN hilist AS v ON v.hilist_code = p.hilist_code AND p.fee_date >= v.begndate
      AND p.fee_date <= coalesce(v.enddate, DATE '9999-12-31')
     WHERE v.hilist_code IS NULL
-      AND EXISTS (SELECT 1 FROM hilist AS c WHERE c.list_type = p.cat_type)
 ),
 known AS (  -- codes of those lines that the catalogue holds in some other version
     SELECT DISTINCT hilist_code FROM hilist WHERE hilist_code IN (SELECT hilist_code FROM miss)
@@ -25,3 +24,4 @@ SELECT p.mdtrt_id, p.psn_no, p.fixmedins_code, p.setl_id, p.bkkp_sn, p.hilist_co
        CASE WHEN k.hilist_code IS NULL THEN '目录外' ELSE '失效或未生效' END AS grp
 FROM miss AS p
 LEFT JOIN known AS k ON k.hilist_code = p.hilist_code
+WHERE EXISTS (SELECT 1 FROM hilist AS c WHERE c.list_type = p.cat_type)  -- a category the catalogue holds
