@@ -322,14 +322,15 @@ def in_process(db: Path, bodies: list[bytes], rounds: int) -> None:
 
     from fundguard.engine.realtime import feedback, lite, results
     from fundguard.engine.realtime.service import RealtimeService
-    from fundguard.engine.realtime.worker import Analyst, decode, envelope_answer, prepare
+    from fundguard.engine.realtime.worker import Analyst, _quiet_gc, decode, envelope_answer, prepare
     from fundguard.store.db import connect
 
-    lite.tune_process()  # as a worker process does
+    tuned = lite.tune_process()  # as a worker process does (False if this process used SQLite already)
     con = connect(db)
     service = RealtimeService(con, record=False, workers=1)
     analyst = Analyst(*service._analyst_args())
     version = service.history.ensure()
+    _quiet_gc()  # as a worker process does once it is ready
     steps = dict.fromkeys(("decode", "validation and mapping", "rules (SQLite)", "grouping", "answer and record"), 0.0)
     clock = time.process_time
     try:
@@ -358,7 +359,7 @@ def in_process(db: Path, bodies: list[bytes], rounds: int) -> None:
         service.close()
         con.close()
     count = rounds * len(bodies)
-    print(f"in-process CPU per message (one worker, no HTTP, {count} messages): "
+    print(f"in-process CPU per message (one worker, no HTTP, {count} messages, SQLite tuned: {tuned}): "
           f"{sum(steps.values()) / count * 1000:.2f} ms = "
           + " + ".join(f"{step} {value / count * 1000:.2f}" for step, value in steps.items()), flush=True)
 
